@@ -1,0 +1,27 @@
+/**
+ * Errors a user can act on. The CLI prints `message` as one line (no stack) and
+ * exits with `exitCode`. Anything that is not a RelsignError is a bug and is
+ * still reported on one line, but flagged as internal.
+ */
+export class RelsignError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RelsignError';
+    this.exitCode = options.exitCode ?? 1;
+  }
+}
+
+/** Bad flags or arguments: exit code 2, like commander's own usage errors. */
+export class UsageError extends RelsignError {
+  constructor(message: string) {
+    super(message, { exitCode: 2 });
+    this.name = 'UsageError';
+  }
+}
+
+/** One line describing any thrown value, for messages that wrap a lower-level failure. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0] ?? err.message;
+  return String(err);
+}
