@@ -39,7 +39,8 @@ function reportError(err: unknown): number {
     return 2;
   }
   if (err instanceof RelsignError) {
-    process.stderr.write(`relsign: ${oneLine(redactForReport(err.message))}\n`);
+    const lines = err.details.length > 0 ? err.details : [err.message];
+    for (const line of lines) process.stderr.write(`relsign: ${oneLine(redactForReport(line))}\n`);
     return err.exitCode;
   }
   process.stderr.write(`relsign: internal error: ${oneLine(redactForReport(describeError(err)))}\n`);

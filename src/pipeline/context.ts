@@ -47,6 +47,8 @@ export interface Context {
   config: RelsignConfig;
   /** Path of the config file that was loaded, if any. */
   configPath?: string;
+  /** The config as written, before defaults (to tell "set" from "defaulted"). */
+  rawConfig?: Record<string, unknown>;
   options: ReleaseOptions;
   /** Absolute path of the dist folder. */
   distDir: string;
@@ -84,6 +86,7 @@ export function createContext(init: {
   version?: string;
   date?: Date;
   configPath?: string;
+  rawConfig?: Record<string, unknown>;
 }): Context {
   const git: GitInfo = {
     tag: 'v0.0.0',
@@ -102,6 +105,7 @@ export function createContext(init: {
     cwd: init.cwd,
     config: init.config,
     configPath: init.configPath,
+    rawConfig: init.rawConfig,
     options: {
       snapshot: false,
       clean: false,

@@ -5,10 +5,13 @@
  */
 export class RelsignError extends Error {
   readonly exitCode: number;
-  constructor(message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+  /** Several independent problems (e.g. config errors): printed one per line. */
+  readonly details: readonly string[];
+  constructor(message: string, options: { exitCode?: number; cause?: unknown; details?: string[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RelsignError';
     this.exitCode = options.exitCode ?? 1;
+    this.details = options.details ?? [];
   }
 }
 

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { registerCheck } from './check.js';
+import { registerRelease } from './release.js';
 
 /**
  * Every subcommand registers itself here. Command modules declare their flags
@@ -6,5 +8,6 @@ import type { Command } from 'commander';
  * them all costs almost nothing at start-up.
  */
 export function registerCommands(program: Command): void {
-  void program;
+  registerRelease(program);
+  registerCheck(program);
 }

@@ -1,0 +1,61 @@
+import { availableParallelism } from 'node:os';
+import { Option, type Command } from 'commander';
+import { UsageError } from '../../util/errors.js';
+
+/** What --skip accepts (GoReleaser's names where they exist). */
+export const SKIPPABLE = ['announce', 'archive', 'before', 'docker', 'publish', 'sign', 'validate'] as const;
+
+export interface ReleaseFlags {
+  config?: string;
+  clean: boolean;
+  snapshot: boolean;
+  skip: string[];
+  parallelism: number;
+  timeout: string;
+  draft: boolean;
+  releaseNotes?: string;
+  failFast: boolean;
+  json: boolean;
+  verbose: boolean;
+}
+
+export function parseSkip(value: string, previous: string[] = []): string[] {
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!(SKIPPABLE as readonly string[]).includes(item)) {
+      throw new UsageError(`--skip=${item} is not allowed; valid options are ${SKIPPABLE.join(', ')}`);
+    }
+  }
+  return [...previous, ...items];
+}
+
+function parseParallelism(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--parallelism must be a whole number ≥ 1, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function registerRelease(program: Command): void {
+  program
+    .command('release')
+    .description('run the release pipeline: build, archive, checksum, sign, publish')
+    .option('-f, --config <file>', 'config file (default: searched in the current folder)')
+    .option('--clean', 'remove the dist folder before starting', false)
+    .option('--snapshot', 'local build: no tag or clean tree needed; implies --skip=publish,validate,announce', false)
+    .addOption(new Option('--skip <list>', `comma list of steps to skip: ${SKIPPABLE.join(', ')}`).argParser(parseSkip).default([]))
+    .addOption(
+      new Option('-p, --parallelism <n>', 'how many tasks run at once')
+        .argParser(parseParallelism)
+        .default(availableParallelism(), 'number of CPUs'),
+    )
+    .option('--timeout <duration>', 'abort the whole run after this long (e.g. 30m, 1h)', '1h')
+    .option('--draft', 'leave the GitHub release as a draft', false)
+    .option('--release-notes <file>', 'use this file as the release notes instead of a generated changelog')
+    .option('--fail-fast', 'stop at the first publishing error', false)
+    .option('--json', 'log one JSON object per line (for CI)', false)
+    .option('--verbose', 'show debug logs and command output', false)
+    .action(async (flags: ReleaseFlags) => {
+      const { runRelease } = await import('../release.js');
+      process.exitCode = await runRelease(flags);
+    });
+}

@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { createContext } from '../pipeline/context.js';
+import { Logger } from '../pipeline/logger.js';
+import { formatDuration, parseDuration, runStages } from '../pipeline/runner.js';
+import { releaseStages } from '../stages/index.js';
+import { RelsignError, UsageError } from '../util/errors.js';
+import { Redactor } from '../util/redact.js';
+import type { ReleaseFlags } from './commands/release.js';
+import { setErrorRedactor } from './main.js';
+
+/**
+ * `relsign release`: load config, build the context, run the stages. Ctrl-C
+ * and --timeout abort the context's signal; stages pass it to child processes
+ * and requests, so nothing keeps running behind a failed release.
+ */
+export async function runRelease(flags: ReleaseFlags): Promise<number> {
+  const timeoutMs = parseDuration(flags.timeout);
+  if (timeoutMs === undefined || timeoutMs <= 0) {
+    throw new UsageError(`--timeout: invalid duration ${JSON.stringify(flags.timeout)} (use e.g. 30s, 10m, 1h)`);
+  }
+  const redactor = new Redactor();
+  redactor.addFromEnv(process.env);
+  setErrorRedactor(redactor);
+  const log = new Logger({ json: flags.json, verbose: flags.verbose, redactor });
+
+  const cwd = process.cwd();
+  const loaded = await loadConfig({ cwd, configPath: flags.config });
+
+  const skip = new Set(flags.skip);
+  if (flags.snapshot) for (const s of ['publish', 'validate', 'announce']) skip.add(s);
+  if (skip.has('publish')) skip.add('announce');
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new RelsignError('interrupted (Ctrl-C); the release was not completed', { exitCode: 130 }));
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  const timer = setTimeout(
+    () => controller.abort(new RelsignError(`timed out after ${flags.timeout} (--timeout)`)),
+    timeoutMs,
+  );
+  timer.unref();
+
+  const ctx = createContext({
+    cwd: resolve(loaded.projectDir),
+    config: loaded.config,
+    rawConfig: loaded.source.data as Record<string, unknown>,
+    configPath: loaded.source.filepath,
+    log,
+    redactor,
+    signal: controller.signal,
+    env: { ...(process.env as Record<string, string>) },
+    options: {
+      snapshot: flags.snapshot,
+      clean: flags.clean,
+      skip,
+      parallelism: flags.parallelism,
+      timeoutMs,
+      draft: flags.draft,
+      releaseNotes: flags.releaseNotes,
+      failFast: flags.failFast,
+    },
+  });
+
+  const started = performance.now();
+  log.info(`relsign release${flags.snapshot ? ' (snapshot)' : ''} using ${loaded.source.displayName}`);
+  try {
+    await runStages(ctx, releaseStages());
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  log.info(`release succeeded after ${formatDuration(performance.now() - started)}`);
+  return 0;
+}

@@ -1,0 +1,100 @@
+import { basename, relative } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+
+/** A path inside the config, as ajv and the YAML AST see it: keys and array indexes. */
+export type ConfigPath = ReadonlyArray<string | number>;
+
+/** `signs[1].artifacts` — the spelling users see in every message. */
+export function formatPath(path: ConfigPath): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${p}` : p;
+  }
+  return out || '(top level)';
+}
+
+/**
+ * The loaded config file plus what is needed to point at a place in it:
+ * for YAML, the parsed document and its line counter.
+ */
+export class ConfigSource {
+  constructor(
+    readonly filepath: string | undefined,
+    readonly data: unknown,
+    private readonly doc?: Document.Parsed,
+    private readonly lines?: LineCounter,
+  ) {}
+
+  /** File name as shown in messages: relative to cwd when that is shorter. */
+  get displayName(): string {
+    if (!this.filepath) return 'config';
+    const rel = relative(process.cwd(), this.filepath);
+    return rel && !rel.startsWith('..') && rel.length < this.filepath.length ? rel : basename(this.filepath);
+  }
+
+  /**
+   * `file:line:col` of the node at `path` (or of its key, for unknown keys).
+   * Falls back to the nearest ancestor that exists, then to the file name.
+   */
+  locate(path: ConfigPath, options: { key?: boolean } = {}): string {
+    const name = this.displayName;
+    if (!this.doc || !this.lines) return name;
+    for (let n = path.length; n >= 0; n--) {
+      const offset = this.offsetOf(path.slice(0, n), options.key === true && n === path.length);
+      if (offset !== undefined) {
+        const { line, col } = this.lines.linePos(offset);
+        return `${name}:${line}:${col}`;
+      }
+    }
+    return name;
+  }
+
+  private offsetOf(path: ConfigPath, wantKey: boolean): number | undefined {
+    let node: unknown = this.doc!.contents;
+    let keyNode: unknown;
+    for (const seg of path) {
+      keyNode = undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((it) => isScalar(it.key) && String(it.key.value) === String(seg));
+        if (!pair) return undefined;
+        keyNode = pair.key;
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        node = node.items[seg];
+      } else {
+        return undefined;
+      }
+      if (node === undefined || node === null) {
+        if (keyNode) break;
+        return undefined;
+      }
+    }
+    const target = wantKey && keyNode ? keyNode : (node ?? keyNode);
+    const range = (target as { range?: [number, number, number] } | undefined)?.range;
+    return range ? range[0] : undefined;
+  }
+}
+
+export interface YamlParseResult {
+  source?: ConfigSource;
+  /** One line per error: `file:line:col: YAML syntax error: ...`. */
+  errors: string[];
+}
+
+export function parseYamlConfig(filepath: string, text: string): YamlParseResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const shown = new ConfigSource(filepath, undefined).displayName;
+  if (doc.errors.length > 0) {
+    const errors = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      const where = pos ? `${shown}:${pos.line}:${pos.col}` : shown;
+      const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      return `${where}: YAML syntax error: ${msg}`;
+    });
+    return { errors };
+  }
+  const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  return { source: new ConfigSource(filepath, data, doc, lines), errors: [] };
+}
