@@ -32,9 +32,15 @@ export async function runRelease(flags: ReleaseFlags): Promise<number> {
   if (skip.has('publish')) skip.add('announce');
 
   const controller = new AbortController();
-  const onSigint = () => controller.abort(new RelsignError('interrupted (Ctrl-C); the release was not completed', { exitCode: 130 }));
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigint);
+  // `on`, not `once`: execa's exit hook (signal-exit) re-raises the signal when it
+  // finds itself the only listener, which would kill us before we clean up.
+  // A second Ctrl-C while stopping exits at once.
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(new RelsignError('interrupted (Ctrl-C); the release was not completed', { exitCode: 130 }));
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   const timer = setTimeout(
     () => controller.abort(new RelsignError(`timed out after ${flags.timeout} (--timeout)`)),
     timeoutMs,

@@ -13,6 +13,10 @@ import type {
 export const DEFAULT_BUILD_TARGETS = ['linux_amd64', 'linux_arm64', 'darwin_amd64', 'darwin_arm64', 'windows_amd64'];
 export const DEFAULT_ARCHIVE_NAME = '{{ .ProjectName }}_{{ .Version }}_{{ .Os }}_{{ .Arch }}{{ with .Arm }}v{{ . }}{{ end }}';
 export const DEFAULT_CHECKSUM_NAME = '{{ .ProjectName }}_{{ .Version }}_checksums.txt';
+/** With checksum.split: one file per artifact (GoReleaser's default). */
+export const DEFAULT_SPLIT_CHECKSUM_NAME = '{{ .ArtifactName }}.{{ .Algorithm }}';
+/** With archives.formats containing `binary`: the binary's name replaces the project name. */
+export const DEFAULT_BINARY_ARCHIVE_NAME = '{{ .Binary }}_{{ .Version }}_{{ .Os }}_{{ .Arch }}{{ with .Arm }}v{{ . }}{{ end }}';
 export const DEFAULT_SNAPSHOT_VERSION = '{{ .Version }}-SNAPSHOT-{{ .ShortCommit }}';
 /** GoReleaser's default gpg invocation (`$x` spelling, as its code has it). */
 export const DEFAULT_GPG_ARGS = ['--output', '$signature', '--detach-sig', '$artifact'];
@@ -35,7 +39,7 @@ export function applyDefaults(raw: Raw, fallback: { projectName: string }): Rels
     id: a.id ?? 'default',
     ids: a.ids ?? [],
     formats: a.formats ?? ['tar.gz'],
-    name_template: a.name_template ?? DEFAULT_ARCHIVE_NAME,
+    name_template: a.name_template ?? ((a.formats ?? []).includes('binary') ? DEFAULT_BINARY_ARCHIVE_NAME : DEFAULT_ARCHIVE_NAME),
     format_overrides: a.format_overrides ?? [],
     files: a.files ?? [],
     meta: a.meta ?? false,
@@ -63,7 +67,7 @@ export function applyDefaults(raw: Raw, fallback: { projectName: string }): Rels
       prefix_template: raw.source?.prefix_template,
     },
     checksum: {
-      name_template: raw.checksum?.name_template ?? DEFAULT_CHECKSUM_NAME,
+      name_template: raw.checksum?.name_template ?? (raw.checksum?.split ? DEFAULT_SPLIT_CHECKSUM_NAME : DEFAULT_CHECKSUM_NAME),
       algorithm: raw.checksum?.algorithm ?? 'sha256',
       split: raw.checksum?.split ?? false,
       ids: raw.checksum?.ids ?? [],

@@ -1,3 +1,4 @@
+import { templateIssues } from './templates.js';
 import type { ConfigIssue } from './validate.js';
 import type { RelsignConfig } from './types.js';
 
@@ -10,6 +11,58 @@ export function semanticIssues(raw: Record<string, any>, config: RelsignConfig):
   for (const section of ['builds', 'archives', 'images', 'signs', 'docker_signs'] as const) {
     issues.push(...duplicateIds(section, config[section] as Array<{ id: string }>, raw[section]));
   }
+  issues.push(...templateIssues(raw));
+  issues.push(...signIssues(config));
+  return issues;
+}
+
+/** Types each `signs[].artifacts` value selects (kept in step with src/stages/sign/select.ts by a test). */
+export const SIGN_TYPE_SETS: Record<string, readonly string[]> = {
+  none: [],
+  checksum: ['checksum'],
+  source: ['source'],
+  archive: ['archive'],
+  binary: ['uploadable_binary'],
+  package: ['package'],
+  sbom: ['sbom'],
+  all: ['uploadable_binary', 'archive', 'source', 'checksum', 'file', 'package', 'sbom'],
+};
+
+/** `$<artifact>`, `${artifact}` and `$artifact` mean the same: compare templates in one spelling. */
+function normalizeVars(t: string): string {
+  return t.replace(/\$(?:<(\w+)>|\{(\w+)\}|(\w+))/g, (_, a, b, c) => `$<${a ?? b ?? c}>`);
+}
+
+function signIssues(config: RelsignConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const entries = config.signs;
+  entries.forEach((cfg, i) => {
+    if (cfg.signer === 'builtin' && !cfg.key) {
+      issues.push({ path: ['signs', i], message: 'signer: builtin needs key: (a path or env://VAR)' });
+    }
+    if (cfg.signer === 'builtin' && cfg.cmd) {
+      issues.push({ path: ['signs', i, 'cmd'], message: 'cmd has no effect with signer: builtin; remove one of them' });
+    }
+    const mine = SIGN_TYPE_SETS[cfg.artifacts] ?? [];
+    for (let j = 0; j < i; j++) {
+      const other = entries[j]!;
+      const theirs = SIGN_TYPE_SETS[other.artifacts] ?? [];
+      const shared = mine.filter((t) => theirs.includes(t));
+      if (shared.length === 0) continue;
+      const idsOverlap = cfg.ids.length === 0 || other.ids.length === 0 || cfg.ids.some((x) => other.ids.includes(x));
+      if (!idsOverlap) continue;
+      for (const field of ['signature', 'certificate', 'bundle'] as const) {
+        const a = cfg[field];
+        const b = other[field];
+        if (a && b && normalizeVars(a) === normalizeVars(b)) {
+          issues.push({
+            path: ['signs', i, field],
+            message: `${JSON.stringify(a)} gives the same file names as signs[${j}].${field} for ${shared.join(', ')} artifacts; make them differ`,
+          });
+        }
+      }
+    }
+  });
   return issues;
 }
 

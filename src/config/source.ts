@@ -84,10 +84,11 @@ export interface YamlParseResult {
 
 export function parseYamlConfig(filepath: string, text: string): YamlParseResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const shown = new ConfigSource(filepath, undefined).displayName;
   if (doc.errors.length > 0) {
-    const errors = doc.errors.map((e) => {
+    // Later YAML errors are mostly cascades of the first one: report that one.
+    const errors = doc.errors.slice(0, 1).map((e) => {
       const pos = e.linePos?.[0];
       const where = pos ? `${shown}:${pos.line}:${pos.col}` : shown;
       const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');

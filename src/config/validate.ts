@@ -15,7 +15,7 @@ export function loadSchema(): Record<string, unknown> {
 async function validator(): Promise<ValidateFunction> {
   if (compiled) return compiled;
   const { Ajv2020 } = await import('ajv/dist/2020.js');
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
   compiled = ajv.compile(loadSchema());
   return compiled;
 }

@@ -9,7 +9,7 @@ export async function git(cwd: string, args: string[], signal?: AbortSignal): Pr
     if ((r as { code?: string }).code === 'ENOENT') throw new RelsignError('git not found in PATH');
     return undefined;
   }
-  return String(r.stdout).trim();
+  return String(r.stdout).trimEnd();
 }
 
 /** Removes `user:password@` from https URLs so a token in a remote never reaches a template or log. */
