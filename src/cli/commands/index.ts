@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { registerCheck } from './check.js';
+import { registerGenerateKeyPair } from './generate-key-pair.js';
+import { registerImportKeyPair } from './import-key-pair.js';
 import { registerRelease } from './release.js';
+import { registerSignBlob } from './sign-blob.js';
+import { registerVerifyBlob } from './verify-blob.js';
 
 /**
  * Every subcommand registers itself here. Command modules declare their flags
@@ -10,4 +14,8 @@ import { registerRelease } from './release.js';
 export function registerCommands(program: Command): void {
   registerRelease(program);
   registerCheck(program);
+  registerGenerateKeyPair(program);
+  registerImportKeyPair(program);
+  registerSignBlob(program);
+  registerVerifyBlob(program);
 }

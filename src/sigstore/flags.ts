@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { UsageError } from '../util/errors.js';
+
+function parseBool(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 't'].includes(v)) return true;
+  if (['false', '0', 'f'].includes(v)) return false;
+  throw new UsageError(`--${name}: invalid boolean ${JSON.stringify(value)} (use --${name}=true or --${name}=false)`);
+}
+
+/** Rewrites `--name=true|false` into `--name` / `--no-name` for the given boolean flags. */
+export function normalizeBoolArgs(args: readonly string[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const m = /^--([a-z0-9-]+)=(.*)$/s.exec(arg);
+    if (m && names.includes(m[1]!)) out.push(parseBool(m[1]!, m[2]!) ? `--${m[1]}` : `--no-${m[1]}`);
+    else out.push(arg);
+  }
+  return out;
+}
+
+/**
+ * Makes boolean flags behave like cobra's (cosign's): `--flag`, `--flag=true`,
+ * `--flag=false` all work, and a bare `--flag` never swallows the next
+ * argument. Declare each as `--name` plus `--no-name` on `cmd`.
+ */
+export function goStyleBools(cmd: Command, names: readonly string[]): Command {
+  const parse = cmd.parseOptions.bind(cmd);
+  cmd.parseOptions = (argv: string[]) => parse(normalizeBoolArgs(argv, names));
+  return cmd;
+}
