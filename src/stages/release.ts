@@ -1,0 +1,145 @@
+import { basename, isAbsolute, resolve } from 'node:path';
+import { globby } from 'globby';
+import { repoFromUrl } from '../git/index.js';
+import type { Clock } from '../github/client.js';
+import { type MakeLatest, type PublishReleaseOptions, type PublishResult, publishRelease } from '../github/publish.js';
+import type { AssetInput } from '../github/releases.js';
+import { UPLOADABLE_TYPES } from '../pipeline/artifacts.js';
+import type { Context } from '../pipeline/context.js';
+import type { Stage } from '../pipeline/stage.js';
+import { render, renderFlag } from '../pipeline/template-data.js';
+import { RelsignError } from '../util/errors.js';
+
+/** The GitHub repository to publish to: release.github, else the git remote, else GITHUB_REPOSITORY. */
+export function resolveRepository(ctx: Context): { owner: string; name: string } {
+  const cfg = ctx.config.release.github ?? {};
+  const fromRemote = ctx.git.url ? repoFromUrl(ctx.git.url) : undefined;
+  const fromEnv = /^([^/\s]+)\/([^/\s]+)$/.exec(ctx.env.GITHUB_REPOSITORY ?? '');
+  const owner = cfg.owner || fromRemote?.owner || fromEnv?.[1] || '';
+  const name = cfg.name || fromRemote?.name || fromEnv?.[2] || '';
+  if (!owner || !name) {
+    throw new RelsignError(
+      'cannot tell which GitHub repository to release to: set release.github.owner and release.github.name, add a git remote, or set GITHUB_REPOSITORY',
+    );
+  }
+  return { owner, name };
+}
+
+export function isPrerelease(ctx: Context): boolean {
+  const p = ctx.config.release.prerelease;
+  if (p === 'auto' || p === undefined) return ctx.semver.prerelease !== '';
+  if (typeof p === 'boolean') return p;
+  return p.trim() === 'true';
+}
+
+function makeLatest(ctx: Context): MakeLatest | undefined {
+  const v = ctx.config.release.make_latest;
+  if (v === undefined) return undefined;
+  const s = typeof v === 'boolean' ? String(v) : render(ctx, v, 'release.make_latest').trim();
+  if (s === '') return undefined;
+  if (s !== 'true' && s !== 'false' && s !== 'legacy') {
+    throw new RelsignError(`release.make_latest: must render to true, false or legacy, got ${JSON.stringify(s)}`);
+  }
+  return s;
+}
+
+/** Release body as GoReleaser builds it: header, notes, footer. */
+export function releaseBody(ctx: Context): string {
+  const r = ctx.config.release;
+  const header = r.header ? render(ctx, r.header, 'release.header') : '';
+  const footer = r.footer ? render(ctx, r.footer, 'release.footer') : '';
+  return `${header ? `${header}\n` : ''}${ctx.releaseNotes ?? ''}${footer ? `\n${footer}` : ''}`;
+}
+
+/** release.extra_files: each glob must match; matches are registered as `file` artifacts. */
+async function extraFiles(ctx: Context): Promise<void> {
+  for (const [i, entry] of ctx.config.release.extra_files.entries()) {
+    const glob = typeof entry === 'string' ? entry : entry.glob;
+    const nameTemplate = typeof entry === 'string' ? undefined : entry.name_template;
+    const matches = await globby(glob, { cwd: ctx.cwd, absolute: true, onlyFiles: true, dot: false });
+    if (matches.length === 0) throw new RelsignError(`release.extra_files[${i}]: ${glob} matched no files`);
+    for (const path of matches.sort()) {
+      const name = nameTemplate
+        ? render(ctx, nameTemplate, `release.extra_files[${i}].name_template`, { extra: { ArtifactName: basename(path), ArtifactPath: path } })
+        : basename(path);
+      ctx.artifacts.add({ type: 'file', name, path, extra: { extraFile: true } });
+    }
+  }
+}
+
+/** Test/embedding hooks: time source, fetch and terminal for progress. */
+export interface ReleaseStageDeps {
+  clock?: Clock;
+  fetch?: typeof fetch;
+  progressStream?: PublishReleaseOptions['progressStream'];
+  retry?: PublishReleaseOptions['retry'];
+  /** Receives the result (the CLI or tests may print or inspect it). */
+  onResult?: (r: PublishResult) => void;
+}
+
+/** Maps the context (config, git, artifacts, env) onto publishRelease's options. */
+export async function publishOptionsFromContext(ctx: Context, deps: ReleaseStageDeps = {}): Promise<PublishReleaseOptions> {
+  const r = ctx.config.release;
+  const token = ctx.env.GITHUB_TOKEN ?? '';
+  ctx.redactor.add(token);
+  const repo = resolveRepository(ctx);
+  const skipUpload = renderFlag(ctx, r.skip_upload, 'release.skip_upload');
+  if (!skipUpload) await extraFiles(ctx);
+  const assets: AssetInput[] = skipUpload
+    ? []
+    : ctx.artifacts.filter({ types: UPLOADABLE_TYPES, ids: r.ids }).map((a) => ({
+        name: a.name,
+        path: isAbsolute(a.path) ? a.path : resolve(ctx.cwd, a.path),
+        ...(typeof a.extra.label === 'string' ? { label: a.extra.label } : {}),
+      }));
+  if (ctx.config.github_urls.upload) {
+    ctx.log.debug('github_urls.upload is not needed: uploads go to the upload_url the API returns');
+  }
+  const log = ctx.log.child('release');
+  const stream = process.stderr as NodeJS.WriteStream;
+  return {
+    owner: repo.owner,
+    repo: repo.name,
+    token,
+    ...(ctx.config.github_urls.api ? { apiUrl: ctx.config.github_urls.api } : {}),
+    tag: ctx.git.tag,
+    name: render(ctx, r.name_template, 'release.name_template'),
+    body: releaseBody(ctx),
+    draft: ctx.options.draft || r.draft,
+    prerelease: isPrerelease(ctx),
+    makeLatest: makeLatest(ctx),
+    ...(r.target_commitish ? { targetCommitish: render(ctx, r.target_commitish, 'release.target_commitish') } : {}),
+    mode: r.mode,
+    replaceExistingArtifacts: r.replace_existing_artifacts,
+    useExistingDraft: r.use_existing_draft,
+    skipUpload,
+    assets,
+    concurrency: Math.max(1, ctx.options.parallelism),
+    signal: ctx.signal,
+    log: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
+    progressStream: deps.progressStream ?? (!ctx.log.json && stream.isTTY ? stream : undefined),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.retry ? { retry: deps.retry } : {}),
+  };
+}
+
+export function createReleaseStage(deps: ReleaseStageDeps = {}): Stage {
+  return {
+    name: 'release',
+    description: 'publishing the GitHub release',
+    skip(ctx) {
+      if (ctx.options.snapshot) return 'not publishing a snapshot';
+      if (ctx.options.skip.has('publish')) return '--skip publish';
+      if (ctx.options.skip.has('release')) return '--skip release';
+      if (renderFlag(ctx, ctx.config.release.disable, 'release.disable')) return 'release.disable is set';
+      return false;
+    },
+    async run(ctx) {
+      const result = await publishRelease(await publishOptionsFromContext(ctx, deps));
+      deps.onResult?.(result);
+    },
+  };
+}
+
+export const releaseStage: Stage = createReleaseStage();
