@@ -1,9 +1,16 @@
 import type { Stage } from '../pipeline/stage.js';
+import { archiveStage } from './archive/index.js';
 import { beforeStage } from './before.js';
+import { buildStage } from './build.js';
+import { checksumStage } from './checksum.js';
 import { cleanStage, distStage } from './dist.js';
 import { envStage } from './env.js';
 import { gitStage } from './git.js';
 import { artifactsJsonStage, metadataStage } from './metadata.js';
+import { sourceStage } from './source.js';
+import { changelogStage } from './changelog.js';
+import { releaseStage } from './release.js';
+import { dockerSignStage, signStage } from './sign/index.js';
 
 /**
  * The release pipeline, in order. Mirrors GoReleaser's: setup → build →
@@ -19,6 +26,15 @@ export function releaseStages(): Stage[] {
     distStage,
     metadataStage,
     // build → archive → source → checksum → sign → docker → docker_sign → release
+    buildStage,
+    archiveStage,
+    sourceStage,
+    checksumStage,
+    signStage,
+    // docker (images) lands here
+    dockerSignStage,
+    changelogStage,
+    releaseStage,
     artifactsJsonStage,
   ];
 }

@@ -1,0 +1,120 @@
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { SignConfig } from '../../config/types.js';
+import type { Context } from '../../pipeline/context.js';
+import { templateData } from '../../pipeline/template-data.js';
+import type { Signer } from '../../sigstore/index.js';
+import { renderTemplate, TemplateError } from '../../template/index.js';
+import { RelsignError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import type { SignOutputs } from './cmd.js';
+import type { SignResolver } from './resolve.js';
+
+/**
+ * Loaded signers, per run: a key is decrypted (scrypt) once per pipeline,
+ * however many entries and artifacts use it.
+ */
+const signersByRun = new WeakMap<Context, Map<string, Promise<Signer>>>();
+
+export const EPHEMERAL_PUBLIC_KEY = 'relsign-ephemeral.pub';
+
+/** The in-process, cosign-compatible signer (`signer: builtin`). */
+export class BuiltinSigners {
+  private readonly cache: Map<string, Promise<Signer>>;
+
+  constructor(private readonly ctx: Context) {
+    let c = signersByRun.get(ctx);
+    if (!c) signersByRun.set(ctx, (c = new Map()));
+    this.cache = c;
+  }
+
+  async sign(cfg: SignConfig, where: string, r: SignResolver): Promise<SignOutputs> {
+    const signer = await this.signerFor(cfg, where);
+    const sig = await signer.signFile(resolve(this.ctx.cwd, r.artifact.path));
+    const outputs: SignOutputs = {};
+    if (r.vars.signature) {
+      // base64 DER, exactly what `cosign sign-blob --output-signature` writes.
+      await signer.writeSignature(resolve(this.ctx.cwd, r.vars.signature), sig);
+      outputs.signature = r.vars.signature;
+    }
+    if (cfg.bundle) {
+      const bundlePath = r.outputPath(cfg.bundle, 'bundle');
+      const abs = resolve(this.ctx.cwd, bundlePath);
+      if (cfg.new_bundle_format) await signer.writeBundle(abs, sig);
+      else await signer.writeLegacyBundle(abs, sig);
+      outputs.bundle = bundlePath;
+    }
+    if (!outputs.signature && !outputs.bundle) {
+      throw new RelsignError(`${where}: signer: builtin has nothing to write; set signature: or bundle:`);
+    }
+    return outputs;
+  }
+
+  private signerFor(cfg: SignConfig, where: string): Promise<Signer> {
+    const keyRef = this.renderSetting(cfg.key ?? '', `${where}.key`).trim();
+    const cacheKey = `${keyRef}\0${cfg.password ?? ''}`;
+    let p = this.cache.get(cacheKey);
+    if (!p) {
+      p = this.load(cfg, where, keyRef);
+      this.cache.set(cacheKey, p);
+    }
+    return p;
+  }
+
+  private async load(cfg: SignConfig, where: string, keyRef: string): Promise<Signer> {
+    const { Signer } = await import('../../sigstore/index.js');
+    const missing = await this.keyMissing(keyRef);
+    if (missing) {
+      if (!this.ctx.options.snapshot) throw new RelsignError(`${where}.key: ${missing}`);
+      return this.ephemeral(Signer, where, missing);
+    }
+    const password = this.renderSetting(cfg.password ?? '', `${where}.password`);
+    this.ctx.redactor.add(password);
+    const signer = await Signer.load(keyRef, password, { env: this.ctx.env as NodeJS.ProcessEnv });
+    this.ctx.log.info(`  ${where}: using key ${keyRef}`);
+    return signer;
+  }
+
+  /** Why the key can't be read, or undefined when it can. */
+  private async keyMissing(keyRef: string): Promise<string | undefined> {
+    if (!keyRef) return 'no key configured';
+    if (keyRef.startsWith('env://')) {
+      const name = keyRef.slice('env://'.length);
+      return this.ctx.env[name] ? undefined : `${keyRef}: environment variable ${name} is not set`;
+    }
+    try {
+      await access(resolve(this.ctx.cwd, keyRef));
+      return undefined;
+    } catch {
+      return `key file ${keyRef} not found`;
+    }
+  }
+
+  /**
+   * Snapshots must run with no secrets: sign with a throwaway key and leave its
+   * public half in dist so the signatures can still be checked. The private
+   * half is never written anywhere.
+   */
+  private async ephemeral(SignerClass: typeof Signer, where: string, why: string): Promise<Signer> {
+    const signer = SignerClass.generate();
+    const pub = join(this.ctx.distDir, EPHEMERAL_PUBLIC_KEY);
+    await writeFileAtomic(pub, signer.publicKeyPem);
+    this.ctx.log.warn(
+      `${where}: ${why}; snapshot signs with an ephemeral key (public key: ${EPHEMERAL_PUBLIC_KEY} in dist; these signatures are for testing only)`,
+    );
+    return signer;
+  }
+
+  /** key and password are templates; a missing `.Env.X` gets a message that says which variable. */
+  private renderSetting(text: string, name: string): string {
+    try {
+      return renderTemplate(text, templateData(this.ctx), { name });
+    } catch (err) {
+      if (err instanceof TemplateError) {
+        const m = /map has no entry for key "([^"]+)"/.exec(err.detail);
+        throw new RelsignError(m ? `${name}: environment variable ${m[1]} is not set` : err.message);
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { execa } from 'execa';
+import type { SignConfig } from '../../config/types.js';
+import type { Context } from '../../pipeline/context.js';
+import { renderBool, TemplateError } from '../../template/index.js';
+import { templateData } from '../../pipeline/template-data.js';
+import { RelsignError } from '../../util/errors.js';
+import { looksLikeSecretName } from '../../util/redact.js';
+import type { SignResolver } from './resolve.js';
+
+export interface SignOutputs {
+  signature?: string;
+  certificate?: string;
+  bundle?: string;
+}
+
+/**
+ * Runs an external signer (gpg, cosign, minisign, a script) for one artifact,
+ * without a shell. Unlike GoReleaser, the files it was told to write are
+ * checked right away, so a signer that writes elsewhere (cosign v3 --bundle
+ * with the default signature name) fails here, not at upload time.
+ */
+export async function signWithCommand(ctx: Context, cfg: SignConfig, where: string, r: SignResolver): Promise<SignOutputs> {
+  const file = cfg.cmd!;
+  const args = cfg.args.map((a, i) => r.apply(a, `args[${i}]`));
+  let input: string | undefined;
+  if (cfg.stdin !== undefined) {
+    input = r.apply(cfg.stdin, 'stdin');
+    ctx.redactor.add(input);
+  }
+  for (const [k, v] of Object.entries(r.env)) if (looksLikeSecretName(k)) ctx.redactor.add(v);
+
+  const shown = ctx.redactor.redact([file, ...args].join(' '));
+  const showOutput = outputWanted(ctx, cfg, where, r);
+  ctx.log.debug(`${where}: ${shown}`);
+  const result = await execa(file, args, {
+    cwd: ctx.cwd,
+    env: r.env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+    cancelSignal: ctx.signal,
+    ...(input !== undefined
+      ? { input }
+      : cfg.stdin_file
+        ? { inputFile: resolve(ctx.cwd, cfg.stdin_file) }
+        : { stdin: 'ignore' as const }),
+  });
+  const output = ctx.redactor.redact(String(result.all ?? '').trimEnd());
+  if (output && showOutput) for (const line of output.split('\n')) ctx.log.info(`    ${line}`);
+  if (result.failed) {
+    const code = (result as { code?: string }).code;
+    if (code === 'ENOENT' && cfg.stdin_file && !(await exists(resolve(ctx.cwd, cfg.stdin_file)))) {
+      throw new RelsignError(`${where}.stdin_file: cannot open ${cfg.stdin_file}`);
+    }
+    if (!showOutput && output) for (const line of output.split('\n').slice(-15)) ctx.log.error(`    ${line}`);
+    const why = code === 'ENOENT' ? `command not found: ${file}` : `exit code ${result.exitCode ?? result.signal}`;
+    throw new RelsignError(`${where}: signing ${r.artifact.path} failed (${why}): ${shown}`);
+  }
+  const outputs: SignOutputs = {};
+  if (r.vars.signature) {
+    await requireFile(ctx, r.vars.signature, `${where}: ${shown} exited 0 but wrote no signature at ${r.vars.signature} (for ${r.artifact.path}); set signature: to the file your signer writes`);
+    outputs.signature = r.vars.signature;
+  }
+  if (r.vars.certificate) {
+    await requireFile(ctx, r.vars.certificate, `${where}: ${shown} exited 0 but wrote no certificate at ${r.vars.certificate} (for ${r.artifact.path}); remove certificate: if your signer writes none`);
+    outputs.certificate = r.vars.certificate;
+  }
+  return outputs;
+}
+
+function outputWanted(ctx: Context, cfg: SignConfig, where: string, r: SignResolver): boolean {
+  if (ctx.log.verbose) return true;
+  if (cfg.output === undefined) return false;
+  if (typeof cfg.output === 'boolean') return cfg.output;
+  try {
+    return renderBool(cfg.output, templateData(ctx, { env: r.env }), { name: `${where}.output` });
+  } catch (err) {
+    if (err instanceof TemplateError) throw new RelsignError(err.message);
+    throw err;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function requireFile(ctx: Context, path: string, message: string): Promise<void> {
+  const s = await stat(resolve(ctx.cwd, path)).catch(() => undefined);
+  if (!s || !s.isFile() || s.size === 0) throw new RelsignError(s && s.size === 0 ? message.replace('wrote no', 'wrote an empty') : message);
+}

@@ -1,0 +1,104 @@
+import { basename } from 'node:path';
+import type { SignConfig } from '../../config/types.js';
+import type { Artifact } from '../../pipeline/artifacts.js';
+import type { Context } from '../../pipeline/context.js';
+import type { Stage } from '../../pipeline/stage.js';
+import { templateData } from '../../pipeline/template-data.js';
+import { expandArgVariables, renderBool, TemplateError } from '../../template/index.js';
+import { mapLimit } from '../../util/concurrency.js';
+import { RelsignError } from '../../util/errors.js';
+import { BuiltinSigners } from './builtin.js';
+import { signWithCommand, type SignOutputs } from './cmd.js';
+import { SignResolver } from './resolve.js';
+import { selectArtifacts } from './select.js';
+
+/**
+ * `signs`: sign every selected artifact. Runs after checksums, so a checksum
+ * file is final before it is signed; the signatures it produces are never
+ * checksummed or signed themselves (the selections exclude their types).
+ */
+export const signStage: Stage = {
+  name: 'sign',
+  description: 'signing artifacts',
+  skip: (ctx) =>
+    ctx.options.skip.has('sign') ? '--skip sign' : ctx.config.signs.length === 0 ? 'no signs configured' : false,
+  run: (ctx) => runSigns(ctx, ctx.config.signs, 'signs', false),
+};
+
+/** `docker_signs`: the same machinery for pushed images (${artifact} = reference, ${digest}). */
+export const dockerSignStage: Stage = {
+  name: 'docker_sign',
+  description: 'signing images',
+  skip: (ctx) =>
+    ctx.options.skip.has('sign')
+      ? '--skip sign'
+      : ctx.options.skip.has('docker')
+        ? '--skip docker'
+        : ctx.config.docker_signs.length === 0
+          ? 'no docker_signs configured'
+          : false,
+  run: (ctx) => runSigns(ctx, ctx.config.docker_signs, 'docker_signs', true),
+};
+
+async function runSigns(ctx: Context, entries: SignConfig[], section: string, docker: boolean): Promise<void> {
+  const builtin = new BuiltinSigners(ctx);
+  // Entries run one after another (their outputs are registered between them);
+  // within an entry, artifacts are signed concurrently.
+  for (const [i, cfg] of entries.entries()) {
+    const where = `${section}[${i}]`;
+    if (cfg.artifacts === 'none') {
+      ctx.log.debug(`${where}: artifacts: none, skipped`);
+      continue;
+    }
+    const selected = selectArtifacts(ctx, cfg, where, docker).filter((a) => passesIf(ctx, cfg, where, a));
+    if (selected.length === 0) {
+      ctx.log.warn(`${where}: no artifacts matching artifacts: ${cfg.artifacts}${cfg.ids.length ? ` and ids: ${cfg.ids.join(',')}` : ''}`);
+      continue;
+    }
+    const limit = Math.max(1, Math.min(cfg.parallelism ?? ctx.options.parallelism, ctx.options.parallelism));
+    const results = await mapLimit(selected, limit, async (artifact) => {
+      const r = new SignResolver(ctx, cfg, where, artifact);
+      const outputs = cfg.signer === 'builtin' ? await builtin.sign(cfg, where, r) : await signWithCommand(ctx, cfg, where, r);
+      ctx.log.info(`  signed ${artifact.name}${describeOutputs(outputs)}`);
+      return { artifact, resolver: r, outputs };
+    });
+    // Registered after the whole entry, in input order: deterministic artifacts.json.
+    for (const { artifact, resolver, outputs } of results) register(ctx, cfg, artifact, resolver, outputs);
+  }
+}
+
+function passesIf(ctx: Context, cfg: SignConfig, where: string, artifact: Artifact): boolean {
+  if (!cfg.if) return true;
+  try {
+    const vars = { artifact: artifact.path, artifactName: artifact.name, artifactID: artifact.id ?? '', digest: String(artifact.extra.digest ?? '') };
+    const text = expandArgVariables(cfg.if, vars, ctx.env, `${where}.if`);
+    const ok = renderBool(text, templateData(ctx, { artifact }), { name: `${where}.if` });
+    if (!ok) ctx.log.debug(`${where}: ${artifact.name} skipped by if`);
+    return ok;
+  } catch (err) {
+    if (err instanceof TemplateError) throw new RelsignError(err.message);
+    throw err;
+  }
+}
+
+function describeOutputs(o: SignOutputs): string {
+  const files = [o.signature, o.certificate, o.bundle].filter(Boolean).map((p) => basename(p!));
+  return files.length ? ` → ${files.join(', ')}` : '';
+}
+
+function register(ctx: Context, cfg: SignConfig, artifact: Artifact, r: SignResolver, o: SignOutputs): void {
+  const common = { id: cfg.id, os: artifact.os, arch: artifact.arch, arm: artifact.arm, target: artifact.target };
+  const signed = { signedArtifact: artifact.name };
+  if (o.signature) {
+    const name = cfg.signature ? r.uploadName(cfg.signature, 'signature') : basename(o.signature);
+    ctx.artifacts.add({ ...common, type: 'signature', name, path: o.signature, extra: { ...signed } });
+  }
+  if (o.certificate) {
+    const name = cfg.certificate ? r.uploadName(cfg.certificate, 'certificate') : basename(o.certificate);
+    ctx.artifacts.add({ ...common, type: 'certificate', name, path: o.certificate, extra: { ...signed } });
+  }
+  if (o.bundle) {
+    const name = cfg.bundle ? r.uploadName(cfg.bundle, 'bundle') : basename(o.bundle);
+    ctx.artifacts.add({ ...common, type: 'signature', name, path: o.bundle, extra: { ...signed, bundle: true } });
+  }
+}

@@ -1,0 +1,85 @@
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { SignConfig } from '../../config/types.js';
+import type { Artifact } from '../../pipeline/artifacts.js';
+import type { Context } from '../../pipeline/context.js';
+import { templateData } from '../../pipeline/template-data.js';
+import { expandArgVariables, renderTemplate, TemplateError } from '../../template/index.js';
+import { RelsignError } from '../../util/errors.js';
+
+/**
+ * Per-artifact resolution shared by both signers. Order, as in GoReleaser:
+ * argument variables ($<artifact>, ${artifact}, $VAR) are expanded first,
+ * then the result is rendered as a Go template (docs/templates.md).
+ */
+export class SignResolver {
+  readonly vars: Record<string, string>;
+  readonly env: Record<string, string>;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly cfg: SignConfig,
+    private readonly where: string,
+    readonly artifact: Artifact,
+  ) {
+    const digest = typeof artifact.extra.digest === 'string' ? artifact.extra.digest : '';
+    this.vars = {
+      artifact: artifact.path,
+      artifactName: artifact.name,
+      artifactID: artifact.id ?? '',
+      digest,
+    };
+    // The entry's env sees the whole environment and the entries before it
+    // (GoReleaser only shows the earlier entries: a quirk we do not copy).
+    const env: Record<string, string> = { ...ctx.env, ...this.vars };
+    cfg.env.forEach((entry, i) => {
+      const eq = entry.indexOf('=');
+      env[entry.slice(0, eq)] = this.apply(entry.slice(eq + 1), `env[${i}]`, env);
+    });
+    this.env = env;
+    this.vars.signature = cfg.signature ? this.distPath(this.apply(cfg.signature, 'signature'), 'signature') : '';
+    this.vars.certificate = cfg.certificate ? this.distPath(this.apply(cfg.certificate, 'certificate'), 'certificate') : '';
+    Object.assign(this.env, { signature: this.vars.signature, certificate: this.vars.certificate });
+  }
+
+  /** Expand argument variables, then render the Go template; errors name the config field. */
+  apply(text: string, field: string, env: Record<string, string> = this.env, vars = this.vars): string {
+    const name = `${this.where}.${field}`;
+    try {
+      const expanded = expandArgVariables(text, vars, env, name);
+      return renderTemplate(expanded, templateData(this.ctx, { artifact: this.artifact, env }), { name });
+    } catch (err) {
+      if (err instanceof TemplateError) throw new RelsignError(err.message, { cause: err });
+      if (err instanceof Error) throw new RelsignError(`${name}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  /**
+   * The asset name: the same template evaluated with the artifact's *name*
+   * in place of its path (GoReleaser's second evaluation), so `dist/a/b`
+   * signs as `b_1.0_linux_amd64.sig`, not a path.
+   */
+  uploadName(template: string, field: string): string {
+    const vars = { ...this.vars, artifact: this.artifact.name };
+    const env = { ...this.env, artifact: this.artifact.name };
+    const out = this.apply(template, field, env, vars);
+    return out.split(/[\\/]/).pop() ?? out;
+  }
+
+  /** Renders an output template (signature, certificate, bundle) to a path inside dist. */
+  outputPath(template: string, field: string): string {
+    return this.distPath(this.apply(template, field), field);
+  }
+
+  /** Relative results land in dist (GoReleaser PR #2680); nothing may escape it. */
+  private distPath(rendered: string, field: string): string {
+    const dist = resolve(this.ctx.distDir);
+    const abs = isAbsolute(rendered) ? resolve(rendered) : resolve(this.ctx.cwd, rendered);
+    const inside = (p: string) => p === dist || p.startsWith(dist + sep);
+    const target = inside(abs) ? abs : resolve(join(dist, rendered));
+    if (!inside(target) || target === dist) {
+      throw new RelsignError(`${this.where}.${field}: ${JSON.stringify(rendered)} is outside the dist folder`);
+    }
+    return relative(this.ctx.cwd, target) || target;
+  }
+}
