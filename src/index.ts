@@ -1,6 +1,15 @@
-// Public library API. Filled as the modules land.
-export { ArtifactRegistry } from './pipeline/artifacts.js';
+// Public library API: the pipeline pieces, the cosign-compatible signer and the
+// GitHub publisher, for tools that want relsign's parts without its CLI.
+export { ArtifactRegistry, UPLOADABLE_TYPES } from './pipeline/artifacts.js';
 export type { Artifact, ArtifactType, ArtifactFilter } from './pipeline/artifacts.js';
+export { createContext } from './pipeline/context.js';
 export type { Context, GitInfo, ReleaseOptions } from './pipeline/context.js';
 export type { Stage } from './pipeline/stage.js';
+export { runStages } from './pipeline/runner.js';
+export { releaseStages } from './stages/index.js';
+export { loadConfig, ConfigError } from './config/load.js';
 export type { RelsignConfig } from './config/types.js';
+export { renderTemplate, parseTemplate, renderBool, expandArgVariables, TemplateError } from './template/index.js';
+export * from './sigstore/index.js';
+export * from './github/index.js';
+export { RelsignError, UsageError } from './util/errors.js';
