@@ -61,8 +61,11 @@ export class PreparedPrivateKey {
     if (digest.length !== DIGEST_LEN[hash]) throw new Error(`digest must be ${DIGEST_LEN[hash]} bytes for ${hash}`);
     const alg = this.algorithm;
     if (isEc(alg)) {
-      // Hedged RFC 6979 nonces (extra randomness), low-S; DER as Go's ecdsa.SignASN1.
-      return Buffer.from(CURVES[alg].sign(digest, this.#secret!, { prehash: false, format: 'der', extraEntropy: true }));
+      // Deterministic RFC 6979 nonces, low-S; DER as Go's ecdsa.SignASN1. Deterministic
+      // on purpose: a re-run of a failed release re-signs byte-identical archives to
+      // byte-identical .sig files, so the publisher keeps the assets already uploaded
+      // instead of failing on a changed signature.
+      return Buffer.from(CURVES[alg].sign(digest, this.#secret!, { prehash: false, format: 'der', extraEntropy: false }));
     }
     if (alg === 'rsa') {
       return privateEncrypt({ key: this.keyObject, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([DIGEST_INFO[hash], digest]));

@@ -113,3 +113,16 @@ describe('signs with signer: builtin (cosign-compatible, in-process)', () => {
     expect(names).toHaveLength(12);
   });
 });
+
+describe('re-runs', () => {
+  it('signing the same file twice gives the same signature (RFC 6979), so a re-run keeps uploaded .sig assets', async () => {
+    const first = await withArtifacts([{ signer: 'builtin', key: KEY, artifacts: 'checksum' }]);
+    await signStage.run(first.ctx);
+    const a = await readFile(join(first.ctx.distDir, 'checksums.txt.sig'), 'utf8');
+    await rm(join(first.ctx.distDir, 'checksums.txt.sig'));
+    const second = await testContext(work!, { signs: [{ signer: 'builtin', key: KEY, artifacts: 'checksum' }] }, { env: { COSIGN_PASSWORD: 'hello' } });
+    second.ctx.artifacts.add({ type: 'checksum', name: 'checksums.txt', path: join(second.ctx.distDir, 'checksums.txt') });
+    await signStage.run(second.ctx);
+    expect(await readFile(join(second.ctx.distDir, 'checksums.txt.sig'), 'utf8')).toBe(a);
+  });
+});
