@@ -1,3 +1,4 @@
+import { SIGN_SELECTIONS } from '../stages/sign/select.js';
 import { templateIssues } from './templates.js';
 import type { ConfigIssue } from './validate.js';
 import type { RelsignConfig } from './types.js';
@@ -16,18 +17,6 @@ export function semanticIssues(raw: Record<string, any>, config: RelsignConfig):
   return issues;
 }
 
-/** Types each `signs[].artifacts` value selects (kept in step with src/stages/sign/select.ts by a test). */
-export const SIGN_TYPE_SETS: Record<string, readonly string[]> = {
-  none: [],
-  checksum: ['checksum'],
-  source: ['source'],
-  archive: ['archive'],
-  binary: ['uploadable_binary'],
-  package: ['package'],
-  sbom: ['sbom'],
-  all: ['uploadable_binary', 'archive', 'source', 'checksum', 'file', 'package', 'sbom'],
-};
-
 /** `$<artifact>`, `${artifact}` and `$artifact` mean the same: compare templates in one spelling. */
 function normalizeVars(t: string): string {
   return t.replace(/\$(?:<(\w+)>|\{(\w+)\}|(\w+))/g, (_, a, b, c) => `$<${a ?? b ?? c}>`);
@@ -43,10 +32,10 @@ function signIssues(config: RelsignConfig): ConfigIssue[] {
     if (cfg.signer === 'builtin' && cfg.cmd) {
       issues.push({ path: ['signs', i, 'cmd'], message: 'cmd has no effect with signer: builtin; remove one of them' });
     }
-    const mine = SIGN_TYPE_SETS[cfg.artifacts] ?? [];
+    const mine = SIGN_SELECTIONS[cfg.artifacts] ?? [];
     for (let j = 0; j < i; j++) {
       const other = entries[j]!;
-      const theirs = SIGN_TYPE_SETS[other.artifacts] ?? [];
+      const theirs = SIGN_SELECTIONS[other.artifacts] ?? [];
       const shared = mine.filter((t) => theirs.includes(t));
       if (shared.length === 0) continue;
       const idsOverlap = cfg.ids.length === 0 || other.ids.length === 0 || cfg.ids.some((x) => other.ids.includes(x));

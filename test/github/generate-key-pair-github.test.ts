@@ -5,13 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decryptPrivateKeyPem, publicKeyPem } from '../../src/sigstore/index.js';
 import { runCli } from '../helpers/cli.js';
 import { FakeGitHub } from './fake-github.js';
-
-async function sodium() {
-  const mod = (await import('libsodium-wrappers')) as unknown as { default: typeof import('libsodium-wrappers') };
-  const s = mod.default ?? (mod as unknown as typeof import('libsodium-wrappers'));
-  await s.ready;
-  return s;
-}
+import { sodium } from './helpers.js';
 
 describe('relsign generate-key-pair github://OWNER/REPO', () => {
   let fake: FakeGitHub;

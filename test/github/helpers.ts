@@ -72,3 +72,11 @@ export async function startHarness(): Promise<Harness> {
     }),
   };
 }
+
+/** libsodium, the reference implementation GitHub's docs use for sealed boxes. */
+export async function sodium(): Promise<typeof import('libsodium-wrappers')> {
+  const mod = (await import('libsodium-wrappers')) as unknown as { default: typeof import('libsodium-wrappers') };
+  const s = mod.default ?? (mod as unknown as typeof import('libsodium-wrappers'));
+  await s.ready;
+  return s;
+}

@@ -1,14 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sealedBox, storeActionsSecrets } from '../../src/github/secrets.js';
 import { FakeGitHub } from './fake-github.js';
-
-// libsodium is the reference implementation GitHub's docs use.
-async function sodium() {
-  const mod = (await import('libsodium-wrappers')) as unknown as { default: typeof import('libsodium-wrappers') };
-  const s = mod.default ?? (mod as unknown as typeof import('libsodium-wrappers'));
-  await s.ready;
-  return s;
-}
+import { sodium } from './helpers.js';
 
 describe('sealedBox', () => {
   it('opens with libsodium crypto_box_seal_open', async () => {
