@@ -60,6 +60,8 @@ export interface PublishReleaseOptions {
   replaceExistingArtifacts?: boolean;
   /** Also reuse a draft whose release name matches (GoReleaser's use_existing_draft). */
   useExistingDraft?: boolean;
+  /** Delete matching drafts (by tag, or by name with useExistingDraft) and start a fresh one, instead of resuming. */
+  replaceExistingDraft?: boolean;
   /** Create/update (and publish) the release, upload nothing. */
   skipUpload?: boolean;
   assets: AssetInput[];
@@ -165,7 +167,14 @@ export async function publishRelease(options: PublishReleaseOptions): Promise<Pu
   // (which also proves the repository is reachable when no published release exists).
   let release = await api.findPublished(options.tag);
   if (!release) {
-    const drafts = await api.findDrafts(options.tag, options.useExistingDraft ? options.name : undefined);
+    let drafts = await api.findDrafts(options.tag, options.useExistingDraft ? options.name : undefined);
+    if (options.replaceExistingDraft && drafts.length > 0) {
+      for (const d of drafts) {
+        log.info(`deleting draft release ${d.name ?? d.tag_name} (id ${d.id}): replace_existing_draft is set`);
+        await api.deleteRelease(d.id);
+      }
+      drafts = [];
+    }
     if (drafts.length > 1) {
       log.warn(`${drafts.length} draft releases match ${options.tag}; resuming the newest (id ${drafts[0]!.id})`);
     }

@@ -266,6 +266,18 @@ export class ReleaseApi {
     }
   }
 
+  /** Deletes a (draft) release with its assets: `release.replace_existing_draft`. */
+  async deleteRelease(releaseId: number): Promise<void> {
+    try {
+      await this.call('delete release', () =>
+        this.client.rest.repos.deleteRelease({ owner: this.owner, repo: this.repo, release_id: releaseId }),
+      );
+    } catch (err) {
+      if (httpStatus(err) === 404) return;
+      throw this.apiError('deleting a draft release', err);
+    }
+  }
+
   async deleteAsset(assetId: number): Promise<void> {
     try {
       await this.call('delete asset', () =>

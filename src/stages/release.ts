@@ -112,6 +112,7 @@ export async function publishOptionsFromContext(ctx: Context, deps: ReleaseStage
     mode: r.mode,
     replaceExistingArtifacts: r.replace_existing_artifacts,
     useExistingDraft: r.use_existing_draft,
+    replaceExistingDraft: r.replace_existing_draft,
     skipUpload,
     assets,
     concurrency: Math.max(1, ctx.options.parallelism),

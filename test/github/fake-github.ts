@@ -442,6 +442,12 @@ export class FakeGitHub {
       }
       if (method === 'GET') return this.send(res, 'repos/get-release', 200, this.releaseJson(r));
       if (method === 'PATCH') return this.updateRelease(req, res, r);
+      if (method === 'DELETE') {
+        req.resume();
+        this.releases.splice(this.releases.indexOf(r), 1);
+        res.writeHead(204).end();
+        return;
+      }
     }
     if (method === 'GET' && (m = /^\/releases\/(\d+)\/assets$/.exec(rest))) {
       const r = this.releases.find((x) => x.id === Number(m![1]));

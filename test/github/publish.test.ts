@@ -189,6 +189,17 @@ describe('publishRelease against the fake GitHub', () => {
     expect(other).toMatchObject({ tag_name: 'v1.2.3', draft: false, body: 'drafted notes' });
   });
 
+  it('replace_existing_draft deletes the leftover draft (and its assets) and starts a fresh one', async () => {
+    const old = h.fake.addRelease({ tag_name: 'v1.2.3', draft: true, body: 'stale draft' });
+    const list = await assets({ 'a.tar.gz': 'fresh' });
+    const r = await publishRelease(h.options({ assets: list, replaceExistingDraft: true }));
+    expect(r.releaseId).not.toBe(old.id);
+    expect(r.created).toBe(true);
+    expect(h.fake.releases.map((x) => x.id)).toEqual([r.releaseId]);
+    expect(h.fake.requests.some((q) => q.method === 'DELETE' && q.path.endsWith(`/releases/${old.id}`))).toBe(true);
+    expect(h.fake.releases[0]).toMatchObject({ tag_name: 'v1.2.3', draft: false });
+  });
+
   it('prerelease forces make_latest=false; draft: true is never published', async () => {
     await publishRelease(h.options({ tag: 'v2.0.0-rc.1', prerelease: true, makeLatest: 'true' }));
     expect(h.fake.releases[0]).toMatchObject({ prerelease: true, draft: false, make_latest: 'false' });

@@ -17,6 +17,7 @@ export const OPERATIONS = [
   'repos/create-release',
   'repos/update-release',
   'repos/get-release',
+  'repos/delete-release',
   'repos/upload-release-asset',
   'repos/list-release-assets',
   'repos/get-release-asset',
