@@ -139,6 +139,15 @@ describe('signs with cmd: failures are clear', () => {
     expect(files).not.toContain('demo_1.0.0_windows_amd64.zip.sig');
   });
 
+  it('stdin_file feeds the signer; a missing stdin_file is named', async () => {
+    const ctx = await releaseDir([{ artifacts: 'checksum', cmd: 'sh', args: ['-c', 'cat > "$signature"'], stdin_file: 'pass.txt' }]);
+    await writeFile(join(work, 'pass.txt'), 'from-stdin-file\n');
+    await signStage.run(ctx);
+    expect(await readFile(join(ctx.distDir, 'demo_1.0.0_checksums.txt.sig'), 'utf8')).toBe('from-stdin-file\n');
+    const missing = await releaseDir([{ artifacts: 'checksum', cmd: 'sh', args: ['-c', 'cat > "$signature"'], stdin_file: 'nope.txt' }]);
+    await expect(signStage.run(missing)).rejects.toThrow('signs[0].stdin_file: cannot open nope.txt');
+  });
+
   it('artifact variables are also in the signer environment', async () => {
     const ctx = await releaseDir([
       { artifacts: 'checksum', cmd: 'sh', args: ['-c', 'echo "$artifact|$artifactName|$signature" > "$signature"'] },
