@@ -267,26 +267,25 @@ export class ReleaseApi {
   }
 
   /** Deletes a (draft) release with its assets: `release.replace_existing_draft`. */
-  async deleteRelease(releaseId: number): Promise<void> {
-    try {
-      await this.call('delete release', () =>
-        this.client.rest.repos.deleteRelease({ owner: this.owner, repo: this.repo, release_id: releaseId }),
-      );
-    } catch (err) {
-      if (httpStatus(err) === 404) return;
-      throw this.apiError('deleting a draft release', err);
-    }
+  deleteRelease(releaseId: number): Promise<void> {
+    return this.deleteIdempotent('delete release', 'deleting a draft release', () =>
+      this.client.rest.repos.deleteRelease({ owner: this.owner, repo: this.repo, release_id: releaseId }),
+    );
   }
 
-  async deleteAsset(assetId: number): Promise<void> {
+  deleteAsset(assetId: number): Promise<void> {
+    return this.deleteIdempotent('delete asset', 'deleting a release asset', () =>
+      this.client.rest.repos.deleteReleaseAsset({ owner: this.owner, repo: this.repo, asset_id: assetId }),
+    );
+  }
+
+  /** A DELETE whose 404 means "already gone" (a retried DELETE whose first try succeeded): fine. */
+  private async deleteIdempotent(what: string, doing: string, request: () => Promise<unknown>): Promise<void> {
     try {
-      await this.call('delete asset', () =>
-        this.client.rest.repos.deleteReleaseAsset({ owner: this.owner, repo: this.repo, asset_id: assetId }),
-      );
+      await this.call(what, request);
     } catch (err) {
-      // Already gone (a retried DELETE whose first try succeeded): fine.
       if (httpStatus(err) === 404) return;
-      throw this.apiError('deleting a release asset', err);
+      throw this.apiError(doing, err);
     }
   }
 
