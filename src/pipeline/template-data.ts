@@ -91,7 +91,7 @@ export function renderFlag(
 }
 
 /** A template mistake is the user's to fix: report it as one line, not as an internal error. */
-function asUserError<T>(fn: () => T): T {
+export function asUserError<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {

@@ -3,8 +3,7 @@ import { resolve } from 'node:path';
 import { execa } from 'execa';
 import type { SignConfig } from '../../config/types.js';
 import type { Context } from '../../pipeline/context.js';
-import { renderBool, TemplateError } from '../../template/index.js';
-import { templateData } from '../../pipeline/template-data.js';
+import { renderFlag } from '../../pipeline/template-data.js';
 import { RelsignError } from '../../util/errors.js';
 import { looksLikeSecretName } from '../../util/redact.js';
 import type { SignResolver } from './resolve.js';
@@ -32,7 +31,7 @@ export async function signWithCommand(ctx: Context, cfg: SignConfig, where: stri
   for (const [k, v] of Object.entries(r.env)) if (looksLikeSecretName(k)) ctx.redactor.add(v);
 
   const shown = ctx.redactor.redact([file, ...args].join(' '));
-  const showOutput = outputWanted(ctx, cfg, where, r);
+  const showOutput = ctx.log.verbose || renderFlag(ctx, cfg.output, `${where}.output`, { env: r.env });
   ctx.log.debug(`${where}: ${shown}`);
   const result = await execa(file, args, {
     cwd: ctx.cwd,
@@ -68,18 +67,6 @@ export async function signWithCommand(ctx: Context, cfg: SignConfig, where: stri
     outputs.certificate = r.vars.certificate;
   }
   return outputs;
-}
-
-function outputWanted(ctx: Context, cfg: SignConfig, where: string, r: SignResolver): boolean {
-  if (ctx.log.verbose) return true;
-  if (cfg.output === undefined) return false;
-  if (typeof cfg.output === 'boolean') return cfg.output;
-  try {
-    return renderBool(cfg.output, templateData(ctx, { env: r.env }), { name: `${where}.output` });
-  } catch (err) {
-    if (err instanceof TemplateError) throw new RelsignError(err.message);
-    throw err;
-  }
 }
 
 async function exists(p: string): Promise<boolean> {

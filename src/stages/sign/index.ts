@@ -3,13 +3,12 @@ import type { SignConfig } from '../../config/types.js';
 import type { Artifact } from '../../pipeline/artifacts.js';
 import type { Context } from '../../pipeline/context.js';
 import type { Stage } from '../../pipeline/stage.js';
-import { templateData } from '../../pipeline/template-data.js';
-import { expandArgVariables, renderBool, TemplateError } from '../../template/index.js';
+import { asUserError, renderFlag } from '../../pipeline/template-data.js';
+import { expandArgVariables } from '../../template/index.js';
 import { mapLimit } from '../../util/concurrency.js';
-import { RelsignError } from '../../util/errors.js';
 import { BuiltinSigners } from './builtin.js';
 import { signWithCommand, type SignOutputs } from './cmd.js';
-import { SignResolver } from './resolve.js';
+import { argumentVars, SignResolver } from './resolve.js';
 import { selectArtifacts } from './select.js';
 
 /**
@@ -69,16 +68,11 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
 
 function passesIf(ctx: Context, cfg: SignConfig, where: string, artifact: Artifact): boolean {
   if (!cfg.if) return true;
-  try {
-    const vars = { artifact: artifact.path, artifactName: artifact.name, artifactID: artifact.id ?? '', digest: String(artifact.extra.digest ?? '') };
-    const text = expandArgVariables(cfg.if, vars, ctx.env, `${where}.if`);
-    const ok = renderBool(text, templateData(ctx, { artifact }), { name: `${where}.if` });
-    if (!ok) ctx.log.debug(`${where}: ${artifact.name} skipped by if`);
-    return ok;
-  } catch (err) {
-    if (err instanceof TemplateError) throw new RelsignError(err.message);
-    throw err;
-  }
+  const name = `${where}.if`;
+  const text = asUserError(() => expandArgVariables(cfg.if!, argumentVars(artifact), ctx.env, name));
+  const ok = renderFlag(ctx, text, name, { artifact });
+  if (!ok) ctx.log.debug(`${where}: ${artifact.name} skipped by if`);
+  return ok;
 }
 
 function describeOutputs(o: SignOutputs): string {

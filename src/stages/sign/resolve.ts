@@ -2,8 +2,8 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { SignConfig } from '../../config/types.js';
 import type { Artifact } from '../../pipeline/artifacts.js';
 import type { Context } from '../../pipeline/context.js';
-import { templateData } from '../../pipeline/template-data.js';
-import { expandArgVariables, renderTemplate, TemplateError } from '../../template/index.js';
+import { asUserError, templateData } from '../../pipeline/template-data.js';
+import { expandArgVariables, renderTemplate } from '../../template/index.js';
 import { RelsignError } from '../../util/errors.js';
 
 /**
@@ -11,6 +11,16 @@ import { RelsignError } from '../../util/errors.js';
  * argument variables ($<artifact>, ${artifact}, $VAR) are expanded first,
  * then the result is rendered as a Go template (docs/templates.md).
  */
+/** The argument variables every signer sees for an artifact (GoReleaser's names). */
+export function argumentVars(artifact: Artifact): Record<string, string> {
+  return {
+    artifact: artifact.path,
+    artifactName: artifact.name,
+    artifactID: artifact.id ?? '',
+    digest: typeof artifact.extra.digest === 'string' ? artifact.extra.digest : '',
+  };
+}
+
 export class SignResolver {
   readonly vars: Record<string, string>;
   readonly env: Record<string, string>;
@@ -21,13 +31,7 @@ export class SignResolver {
     private readonly where: string,
     readonly artifact: Artifact,
   ) {
-    const digest = typeof artifact.extra.digest === 'string' ? artifact.extra.digest : '';
-    this.vars = {
-      artifact: artifact.path,
-      artifactName: artifact.name,
-      artifactID: artifact.id ?? '',
-      digest,
-    };
+    this.vars = argumentVars(artifact);
     // The entry's env sees the whole environment and the entries before it
     // (GoReleaser only shows the earlier entries: a quirk we do not copy).
     const env: Record<string, string> = { ...ctx.env, ...this.vars };
@@ -44,14 +48,10 @@ export class SignResolver {
   /** Expand argument variables, then render the Go template; errors name the config field. */
   apply(text: string, field: string, env: Record<string, string> = this.env, vars = this.vars): string {
     const name = `${this.where}.${field}`;
-    try {
+    return asUserError(() => {
       const expanded = expandArgVariables(text, vars, env, name);
       return renderTemplate(expanded, templateData(this.ctx, { artifact: this.artifact, env }), { name });
-    } catch (err) {
-      if (err instanceof TemplateError) throw new RelsignError(err.message, { cause: err });
-      if (err instanceof Error) throw new RelsignError(`${name}: ${err.message}`, { cause: err });
-      throw err;
-    }
+    });
   }
 
   /**
