@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { RelsignConfig } from '../config/types.js';
 import { Redactor } from '../util/redact.js';
 import { ArtifactRegistry } from './artifacts.js';
@@ -116,7 +117,7 @@ export function createContext(init: {
       failFast: false,
       ...init.options,
     },
-    distDir: init.config.dist.startsWith('/') ? init.config.dist : `${init.cwd}/${init.config.dist}`,
+    distDir: resolve(init.cwd, init.config.dist),
     git,
     semver: { major: 0, minor: 0, patch: 0, prerelease: '', build: '' },
     version: init.version ?? git.tag.replace(/^v/, ''),

@@ -13,12 +13,15 @@ export function looksLikeSecretName(name: string): boolean {
 
 export class Redactor {
   private readonly secrets = new Set<string>();
+  /** Longest first, so a secret containing another is replaced whole; rebuilt only after add(). */
+  private ordered: string[] | undefined;
 
   /** Values shorter than 3 chars are not tracked: redacting them would mangle ordinary text. */
   add(value: string | undefined | null): void {
     if (!value) return;
     const v = String(value);
     if (v.length < 3) return;
+    this.ordered = undefined;
     this.secrets.add(v);
     // Also hide each line of a multi-line secret (a PEM key printed partially).
     for (const line of v.split(/\r?\n/)) if (line.trim().length >= 8) this.secrets.add(line.trim());
@@ -34,10 +37,9 @@ export class Redactor {
 
   redact(text: string): string {
     if (this.secrets.size === 0 || !text) return text;
-    // Longest first, so a secret containing another is replaced whole.
-    const ordered = [...this.secrets].sort((a, b) => b.length - a.length);
+    this.ordered ??= [...this.secrets].sort((a, b) => b.length - a.length);
     let out = text;
-    for (const s of ordered) if (out.includes(s)) out = out.split(s).join('[REDACTED]');
+    for (const s of this.ordered) if (out.includes(s)) out = out.split(s).join('[REDACTED]');
     return out;
   }
 }
