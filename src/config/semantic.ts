@@ -1,3 +1,4 @@
+import { imageIssues } from '../oci/build/check.js';
 import { SIGN_SELECTIONS } from '../stages/sign/select.js';
 import { templateIssues } from './templates.js';
 import type { ConfigIssue } from './validate.js';
@@ -14,6 +15,7 @@ export function semanticIssues(raw: Record<string, any>, config: RelsignConfig):
   }
   issues.push(...templateIssues(raw));
   issues.push(...signIssues(config));
+  issues.push(...imageIssues(raw, config));
   return issues;
 }
 
