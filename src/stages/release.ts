@@ -48,7 +48,28 @@ export function releaseBody(ctx: Context): string {
   const r = ctx.config.release;
   const header = r.header ? render(ctx, r.header, 'release.header') : '';
   const footer = r.footer ? render(ctx, r.footer, 'release.footer') : '';
-  return `${header ? `${header}\n` : ''}${ctx.releaseNotes ?? ''}${footer ? `\n${footer}` : ''}`;
+  const images = imagesSection(ctx);
+  return `${header ? `${header}\n` : ''}${ctx.releaseNotes ?? ''}${images ? `\n${images}` : ''}${footer ? `\n${footer}` : ''}`;
+}
+
+/**
+ * Pushed images with their digests, one line per repository: the index when
+ * an image has several platforms, else its manifest. Empty when none.
+ */
+export function imagesSection(ctx: Context): string {
+  const pushed = ctx.artifacts.filter({ types: ['image', 'manifest'], where: (a) => a.extra.pushed === true });
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const a of pushed) {
+    const key = `${String(a.extra.repository)}|${String(a.extra.id)}`;
+    if (a.type === 'image' && pushed.some((m) => m.type === 'manifest' && `${String(m.extra.repository)}|${String(m.extra.id)}` === key)) continue;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const platforms = a.type === 'manifest' ? (a.extra.platforms as string[]) : [String(a.extra.platform)];
+    const tags = (a.extra.tags as string[]).join(', ');
+    lines.push(`* \`${String(a.extra.repository)}@${String(a.extra.digest)}\` (tags: ${tags}; ${platforms.join(', ')})`);
+  }
+  return lines.length ? `## Images\n\n${lines.join('\n')}\n` : '';
 }
 
 /** release.extra_files: each glob must match; matches are registered as `file` artifacts. */
