@@ -262,7 +262,7 @@ async function runImage(ctx: Context, client: RegistryClient, cfg: ImageConfig, 
         log: (m) => ctx.log.info(m),
       });
     } catch (err) {
-      throw new RelsignError(`${where}: cannot push ${first}: ${describeError(err)}`, { cause: err });
+      throw new RelsignError(`${where}: ${describeError(err)}`, { cause: err });
     }
   } else {
     ctx.log.info(`  not pushed (${ctx.options.snapshot ? '--snapshot' : 'push: false'})`);

@@ -177,6 +177,39 @@ describe('images stage: base images', () => {
     }
   });
 
+  it('a Docker schema 2 base (manifest list, docker media types) is accepted; its layers keep their media types', async () => {
+    // Re-publish the base under Docker's media types, as `docker push` would have written it.
+    const client = new RegistryClient();
+    const base = { registry: registry.host, repository: 'base' };
+    const docker = { registry: registry.host, repository: 'docker-base' };
+    const index = (await client.getManifest(base, '1'))!;
+    const list = { schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json', manifests: [] as unknown[] };
+    for (const d of index.json.manifests) {
+      const m = (await client.getManifest(base, d.digest))!.json;
+      const blobs = [m.config, ...m.layers];
+      for (const b of blobs) await client.pushBlob(docker, b, () => Buffer.alloc(0), { mountFrom: 'base' });
+      const dm = {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        config: { ...m.config, mediaType: 'application/vnd.docker.container.image.v1+json' },
+        layers: m.layers.map((l: { digest: string; size: number }) => ({ ...l, mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip' })),
+      };
+      const bytes = Buffer.from(JSON.stringify(dm));
+      const { digest } = await client.putManifest(docker, 'tmp', bytes, dm.mediaType);
+      list.manifests.push({ mediaType: dm.mediaType, digest, size: bytes.length, platform: d.platform });
+    }
+    await client.putManifest(docker, '1', Buffer.from(JSON.stringify(list)), list.mediaType);
+    const { ctx } = await project([{ id: 'd', repository: `${registry.host}/on-docker`, base: `${registry.host}/docker-base:1`, platforms: ['linux/arm64'] }], { targets: ['linux_arm64'] });
+    await imagesStage.run(ctx);
+    const m = (await client.getManifest({ registry: registry.host, repository: 'on-docker' }, '1.0.0'))!.json;
+    expect(m.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(m.config.mediaType).toBe('application/vnd.oci.image.config.v1+json');
+    expect(m.layers.map((l: { mediaType: string }) => l.mediaType)).toEqual([
+      'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      'application/vnd.oci.image.layer.v1.tar+gzip',
+    ]);
+  });
+
   it('a platform the base lacks: one line naming base and platform', async () => {
     const { ctx } = await project([{ repository: `${registry.host}/x`, base: baseRef(), platforms: ['linux/arm/v7'] }], { targets: ['linux_arm_7'] });
     await expect(imagesStage.run(ctx)).rejects.toThrow(
@@ -248,6 +281,15 @@ describe('images stage: failed pushes leave no tag', () => {
     } finally {
       await new Promise((r) => proxy.close(r));
     }
+  });
+});
+
+describe('images stage: several repositories', () => {
+  it('tags are written only once every repository has the whole image: a failing second repository leaves the first untagged', async () => {
+    const { ctx } = await project([{ repositories: [`${registry.host}/first`, '127.0.0.1:1/second'], platforms: ['linux/amd64'] }], { targets: ['linux_amd64'] });
+    await expect(imagesStage.run(ctx)).rejects.toThrow(/^images\[0\]: cannot push 127\.0\.0\.1:1\/second:1\.0\.0: registry 127\.0\.0\.1:1: cannot connect/);
+    const first = { registry: registry.host, repository: 'first' };
+    expect(await new RegistryClient().listTags(first)).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { mapLimit } from '../../util/concurrency.js';
+import { RelsignError, describeError } from '../../util/errors.js';
 import type { RegistryClient, RepoRef } from '../client.js';
 import { formatReference } from '../reference.js';
 import type { Descriptor } from '../types.js';
@@ -67,41 +68,55 @@ export interface PushOptions {
 export async function pushImage(o: PushOptions): Promise<void> {
   const done: RepoRef[] = [];
   for (const repo of o.repositories) {
-    const where = formatReference(repo);
-    const blobs = new Map<string, { desc: Descriptor; fromBase: boolean }>();
-    for (const m of o.image.manifests) {
-      const baseDigests = new Set(m.baseLayers.map((l) => l.digest));
-      for (const d of [m.config, ...m.layers]) {
-        if (!blobs.has(d.digest)) blobs.set(d.digest, { desc: d, fromBase: baseDigests.has(d.digest) });
-      }
-    }
-    const sibling = done.find((r) => r.registry === repo.registry);
-    const results = await mapLimit([...blobs.values()], o.parallelism, async ({ desc, fromBase }) => {
-      const mountFrom =
-        fromBase && o.base && o.base.repo.registry === repo.registry ? o.base.repo.repository : sibling?.repository;
-      const open = (): NodeJS.ReadableStream => {
-        if (!fromBase) return createReadStream(o.layout.blobPath(desc.digest));
-        // A base layer: from the layout, after downloading it there if it is not yet.
-        const out = new PassThrough();
-        o.fetcher.fetch(desc).then(
-          () => pipeline(createReadStream(o.layout.blobPath(desc.digest)), out).catch((err: Error) => out.destroy(err)),
-          (err: Error) => out.destroy(err),
-        );
-        return out;
-      };
-      return o.client.pushBlob(repo, { digest: desc.digest, size: desc.size }, open, mountFrom ? { mountFrom } : {});
-    });
-    const count = (k: string): number => results.filter((r) => r === k).length;
-    o.log?.(`  ${where}: ${count('uploaded')} blobs uploaded, ${count('mounted')} mounted, ${count('exists')} already there`);
-    for (const m of o.image.manifests) await o.client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
-    if (o.image.index) await o.client.putManifest(repo, o.image.index.descriptor.digest, o.image.index.bytes, o.image.index.descriptor.mediaType);
+    await named(repo, o.tags[0], () => pushContent(o, repo, done));
     done.push(repo);
   }
   const top = o.image.top;
   for (const repo of o.repositories) {
     for (const tag of o.tags) {
-      await o.client.putManifest(repo, tag, top.bytes, top.descriptor.mediaType);
+      await named(repo, tag, () => o.client.putManifest(repo, tag, top.bytes, top.descriptor.mediaType));
       o.log?.(`  pushed ${formatReference({ ...repo, tag })}@${top.descriptor.digest}`);
     }
   }
+}
+
+/** Errors name the image being pushed (`cannot push reg/repo:tag: …`), on one line. */
+async function named<T>(repo: RepoRef, tag: string | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new RelsignError(`cannot push ${formatReference({ ...repo, ...(tag ? { tag } : {}) })}: ${describeError(err)}`, { cause: err });
+  }
+}
+
+/** Blobs, platform manifests and the index of one repository: everything but the tags. */
+async function pushContent(o: PushOptions, repo: RepoRef, done: readonly RepoRef[]): Promise<void> {
+  const where = formatReference(repo);
+  const blobs = new Map<string, { desc: Descriptor; fromBase: boolean }>();
+  for (const m of o.image.manifests) {
+    const baseDigests = new Set(m.baseLayers.map((l) => l.digest));
+    for (const d of [m.config, ...m.layers]) {
+      if (!blobs.has(d.digest)) blobs.set(d.digest, { desc: d, fromBase: baseDigests.has(d.digest) });
+    }
+  }
+  const sibling = done.find((r) => r.registry === repo.registry);
+  const results = await mapLimit([...blobs.values()], o.parallelism, async ({ desc, fromBase }) => {
+    const mountFrom =
+      fromBase && o.base && o.base.repo.registry === repo.registry ? o.base.repo.repository : sibling?.repository;
+    const open = (): NodeJS.ReadableStream => {
+      if (!fromBase) return createReadStream(o.layout.blobPath(desc.digest));
+      // A base layer: from the layout, after downloading it there if it is not yet.
+      const out = new PassThrough();
+      o.fetcher.fetch(desc).then(
+        () => pipeline(createReadStream(o.layout.blobPath(desc.digest)), out).catch((err: Error) => out.destroy(err)),
+        (err: Error) => out.destroy(err),
+      );
+      return out;
+    };
+    return o.client.pushBlob(repo, { digest: desc.digest, size: desc.size }, open, mountFrom ? { mountFrom } : {});
+  });
+  const count = (k: string): number => results.filter((r) => r === k).length;
+  o.log?.(`  ${where}: ${count('uploaded')} blobs uploaded, ${count('mounted')} mounted, ${count('exists')} already there`);
+  for (const m of o.image.manifests) await o.client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
+  if (o.image.index) await o.client.putManifest(repo, o.image.index.descriptor.digest, o.image.index.bytes, o.image.index.descriptor.mediaType);
 }
