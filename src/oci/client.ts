@@ -36,6 +36,8 @@ export interface RegistryClientOptions {
   fetch?: typeof fetch;
   /** Blobs up to this size go in one PUT, larger ones in PATCH chunks of this size (default 16 MiB). */
   chunkSize?: number;
+  /** Page size asked for in tag listings (`n`), default 1000. */
+  pageSize?: number;
 }
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -567,7 +569,7 @@ export class RegistryClient {
     this.check(op, repo);
     const tags: string[] = [];
     let url: URL | undefined = this.url(repo, 'tags/list');
-    url.searchParams.set('n', String(TAGS_PAGE_SIZE));
+    url.searchParams.set('n', String(this.opts.pageSize ?? TAGS_PAGE_SIZE));
     for (let page = 0; url; page++) {
       if (page >= MAX_PAGES) throw this.error(op, `more than ${MAX_PAGES} pages of tags`);
       const res = await this.call(op, { method: 'GET', url, scopes: this.scopes(repo, 'pull') });
