@@ -196,7 +196,7 @@ export class RegistryClient {
         await discard(res);
         if (authTry === 0 && (await this.auth.onChallenge(registry, challenge))) continue;
         const who = await this.auth.userLabel(registry);
-        const why = authTry === 0 && !(await this.auth.credential(registry)) ? ' (no credentials found)' : '';
+        const why = (await this.auth.credential(registry)) ? '' : ' (no credentials found)';
         throw new RelsignError(this.redact(`registry ${registry}: authentication failed (401) for ${who}${why}`));
       }
       if (req.followRedirects) {
