@@ -570,7 +570,10 @@ export class RegistryClient {
     const tags: string[] = [];
     let url: URL | undefined = this.url(repo, 'tags/list');
     url.searchParams.set('n', String(this.opts.pageSize ?? TAGS_PAGE_SIZE));
+    const seen = new Set<string>();
     for (let page = 0; url; page++) {
+      if (seen.has(url.href)) throw this.error(op, 'tag list pagination loops');
+      seen.add(url.href);
       if (page >= MAX_PAGES) throw this.error(op, `more than ${MAX_PAGES} pages of tags`);
       const res = await this.call(op, { method: 'GET', url, scopes: this.scopes(repo, 'pull') });
       if (res.status === 404 && page === 0) {
@@ -614,7 +617,10 @@ export class RegistryClient {
     let url: URL | undefined = this.url(repo, `referrers/${digest}`);
     if (artifactType) url.searchParams.set('artifactType', artifactType);
     const manifests: Descriptor[] = [];
+    const seen = new Set<string>();
     for (let page = 0; url; page++) {
+      if (seen.has(url.href)) throw this.error(op, 'referrers pagination loops');
+      seen.add(url.href);
       if (page >= MAX_PAGES) throw this.error(op, `more than ${MAX_PAGES} pages of referrers`);
       const res = await this.call(op, { method: 'GET', url, scopes: this.scopes(repo, 'pull'), headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
       if (res.status === 404 && page === 0) {
