@@ -64,6 +64,8 @@ interface ApiRequest {
   body?: BodySource;
   retry?: boolean;
   followRedirects?: boolean;
+  /** false when `body()` cannot produce the same bytes again (a slice of a stream being uploaded). */
+  replayable?: boolean;
 }
 
 /** Internal: an upload step failed in a way a fresh upload may fix. */
@@ -194,7 +196,13 @@ export class RegistryClient {
       if (res.status === 401) {
         const challenge = res.headers.get('www-authenticate');
         await discard(res);
-        if (authTry === 0 && (await this.auth.onChallenge(registry, challenge))) continue;
+        if (authTry === 0 && (await this.auth.onChallenge(registry, challenge))) {
+          // A token that expired mid-upload: the stream cannot be re-read here, so the upload starts over.
+          if (req.body && req.replayable === false) {
+            throw new RetryableUpload(this.error(op, `registry asked to authenticate again during the upload (401)`));
+          }
+          continue;
+        }
         const who = await this.auth.userLabel(registry);
         const why = (await this.auth.credential(registry)) ? '' : ' (no credentials found)';
         throw new RelsignError(this.redact(`registry ${registry}: authentication failed (401) for ${who}${why}`));
@@ -464,7 +472,13 @@ export class RegistryClient {
         postUrl = this.url(repo, 'blobs/uploads/');
         const source = open();
         if (desc.size <= chunkSize) {
-          await this.finishUpload(op, scopes, location, desc, Buffer.isBuffer(source) ? () => source : () => limitStream(source, desc.size, (w) => this.error(op, `blob ${desc.digest}: ${w}`)), desc.size);
+          if (Buffer.isBuffer(source)) {
+            if (source.length !== desc.size) throw this.error(op, `blob ${desc.digest}: content is ${source.length} bytes, expected ${desc.size}`);
+            await this.finishUpload(op, scopes, location, desc, () => source, desc.size, true);
+          } else {
+            const body = limitStream(source, desc.size, (w) => this.error(op, `blob ${desc.digest}: ${w}`));
+            await this.finishUpload(op, scopes, location, desc, () => body, desc.size, false);
+          }
         } else {
           const chunks = new ChunkReader(source, desc.size, (w) => this.error(op, `blob ${desc.digest}: ${w}`));
           for (let offset = 0; offset < desc.size; offset += chunkSize) {
@@ -480,13 +494,14 @@ export class RegistryClient {
               },
               body: () => chunks.take(len),
               retry: false,
+              replayable: false,
             });
             if (res.status !== 202) throw await this.uploadStatusError(op, 'blob upload failed', res);
             await discard(res);
             location = this.location(op, res, location);
           }
           await chunks.finish();
-          await this.finishUpload(op, scopes, location, desc, undefined, 0);
+          await this.finishUpload(op, scopes, location, desc, undefined, 0, true);
         }
         return 'uploaded';
       } catch (err) {
@@ -507,6 +522,7 @@ export class RegistryClient {
     desc: { digest: string; size: number },
     body: BodySource | undefined,
     length: number,
+    replayable: boolean,
   ): Promise<void> {
     const url = new URL(location);
     url.searchParams.set('digest', desc.digest);
@@ -517,6 +533,7 @@ export class RegistryClient {
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
       ...(body ? { body } : {}),
       retry: false,
+      replayable,
     });
     if (res.status !== 201 && res.status !== 204 && res.status !== 200) throw await this.uploadStatusError(op, 'blob upload failed', res);
     await discard(res);

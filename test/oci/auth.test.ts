@@ -80,6 +80,31 @@ describe('Bearer token flow (token-auth registry)', () => {
     expect(reg.tokenRequests.every((r) => r.method === 'POST' && r.grantType === 'refresh_token' && r.user === 'bob')).toBe(true);
   });
 
+  it('a 401 in the middle of a chunked upload (token expired) restarts the upload with a fresh token', async () => {
+    const { startProxy } = await import('../helpers/http-proxy.js');
+    let patches = 0;
+    const proxy = await startProxy(reg.host, {
+      intercept: (req) =>
+        req.method === 'PATCH' && ++patches === 2
+          ? { status: 401, headers: { 'www-authenticate': `Bearer realm="${reg.tokenRealm}",service="relsign-test-registry",scope="repository:bearer/expiry:pull,push"` } }
+          : undefined,
+    });
+    try {
+      const client = new RegistryClient({ credentials: fixed({ username: 'bob', password: 'bob-Secret-pw' }), backoff: { baseMs: 1, maxMs: 5 } });
+      const data = Buffer.from('0123456789'.repeat(300));
+      let opened = 0;
+      const { Readable } = await import('node:stream');
+      const result = await client.pushBlob({ registry: proxy.host, repository: 'bearer/expiry' }, { digest: sha256(data), size: data.length }, () => (opened++, Readable.from([data])), {
+        chunkSize: 1000,
+      });
+      expect(result).toBe('uploaded');
+      expect(opened).toBe(2);
+      expect(await client.headBlob({ registry: proxy.host, repository: 'bearer/expiry' }, sha256(data))).toBe(data.length);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('a wrong password is refused by the token service: one line naming registry and user', async () => {
     const client = new RegistryClient({ credentials: fixed({ username: 'bob', password: 'nope-nope' }) });
     const err = (await client.listTags({ registry: reg.host, repository: 'bearer/app' }).catch((e) => e)) as Error;
