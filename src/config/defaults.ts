@@ -91,6 +91,7 @@ export function applyDefaults(raw: Raw, fallback: { projectName: string }): Rels
       annotations: i.annotations ?? {},
       push: i.push ?? true,
     })),
+    registries: (raw.registries ?? []).map((r: Raw) => ({ ...r, insecure: r.insecure ?? false })),
     signs,
     docker_signs: dockerSigns,
     release: {

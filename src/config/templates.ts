@@ -49,6 +49,8 @@ const TEMPLATE_PATHS: ReadonlyArray<ReadonlyArray<string>> = [
   ['images', '*', 'labels', '*'],
   ['images', '*', 'annotations', '*'],
   ['images', '*', 'push'],
+  ['registries', '*', 'username'],
+  ['registries', '*', 'password'],
   ...(['signs', 'docker_signs'] as const).flatMap((s) => [
     [s, '*', 'args', '*'],
     [s, '*', 'signature'],

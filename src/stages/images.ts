@@ -43,13 +43,13 @@ export const imagesStage: Stage = {
 
 /** Registry logins from `registries:` (templated; every rendered secret is redacted from then on). */
 function registryLogins(ctx: Context): RegistryLogin[] {
-  const entries = (ctx.config as { registries?: RegistryLogin[] }).registries ?? [];
+  const entries = ctx.config.registries;
   return entries.map((r, i) => {
     const where = `registries[${i}]`;
     const username = r.username !== undefined ? render(ctx, r.username, `${where}.username`) : undefined;
     const password = r.password !== undefined ? render(ctx, r.password, `${where}.password`) : undefined;
     ctx.redactor.add(password);
-    return { host: render(ctx, r.host, `${where}.host`), username, password, insecure: r.insecure === true };
+    return { host: r.host, username, password, insecure: r.insecure === true };
   });
 }
 
