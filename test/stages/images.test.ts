@@ -250,6 +250,35 @@ describe('images stage: failed pushes leave no tag', () => {
     }
   });
 
+  it('registries: templated credentials from the config; the rendered password is redacted from logs and errors', async () => {
+    const secured = await startRegistry({ auth: 'htpasswd', users: { bob: 'bobs-pass-1234' } });
+    try {
+      const images = [{ repository: `${secured.host}/app`, platforms: ['linux/amd64'] }];
+      const dir = await mkdtemp(join(tmpdir(), 'relsign-images-'));
+      dirs.push(dir);
+      await writeFile(join(dir, 'app'), 'binary');
+      const run = async (password: string) => {
+        const { ctx, logs } = await testContext(
+          dir,
+          { project_name: 'app', images, registries: [{ host: secured.host, username: 'bob', password: '{{ .Env.REG_PASS }}' }] },
+          { env: { REG_PASS: password } },
+        );
+        ctx.artifacts.add({ type: 'binary', name: 'app', path: join(dir, 'app'), id: 'app', os: 'linux', arch: 'amd64', target: 'linux_amd64', extra: {} });
+        const err = await imagesStage.run(ctx).then(() => undefined, (e: Error) => e);
+        return { ctx, logs, err };
+      };
+      const bad = await run('not-bobs-pass-99');
+      expect(bad.err?.message).toMatch(/authentication failed \(401\) for user bob/);
+      expect(bad.ctx.redactor.redact('x not-bobs-pass-99 y')).toBe('x [REDACTED] y');
+      expect(`${bad.err?.message}${bad.logs.text}`).not.toContain('not-bobs-pass-99');
+      const good = await run('bobs-pass-1234');
+      expect(good.err).toBeUndefined();
+      expect(imagesOf(good.ctx)[0]!.extra.pushed).toBe(true);
+    } finally {
+      await secured.stop();
+    }
+  });
+
   it('a registry that refuses the index: the run fails, blobs and manifests may be there, but no tag points anywhere', async () => {
     // A loopback proxy in front of the real registry that answers 400 to any PUT of an image index.
     const proxy: Server = createServer((req, res) => {
