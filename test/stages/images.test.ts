@@ -11,7 +11,7 @@ import type { Context } from '../../src/pipeline/context.js';
 import { imagesStage } from '../../src/stages/images.js';
 import { releaseBody } from '../../src/stages/release.js';
 import { testContext } from '../helpers/context.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { TempRepo } from '../helpers/repo.js';
 
 /**
@@ -315,8 +315,9 @@ describe('images stage: failed pushes leave no tag', () => {
 
 describe('images stage: several repositories', () => {
   it('tags are written only once every repository has the whole image: a failing second repository leaves the first untagged', async () => {
-    const { ctx } = await project([{ repositories: [`${registry.host}/first`, '127.0.0.1:1/second'], platforms: ['linux/amd64'] }], { targets: ['linux_amd64'] });
-    await expect(imagesStage.run(ctx)).rejects.toThrow(/^images\[0\]: cannot push 127\.0\.0\.1:1\/second:1\.0\.0: registry 127\.0\.0\.1:1: cannot connect/);
+    const port = await freePort(); // nothing listens there
+    const { ctx } = await project([{ repositories: [`${registry.host}/first`, `127.0.0.1:${port}/second`], platforms: ['linux/amd64'] }], { targets: ['linux_amd64'] });
+    await expect(imagesStage.run(ctx)).rejects.toThrow(`images[0]: cannot push 127.0.0.1:${port}/second:1.0.0: registry 127.0.0.1:${port}: cannot connect (ECONNREFUSED)`);
     const first = { registry: registry.host, repository: 'first' };
     expect(await new RegistryClient().listTags(first)).toEqual([]);
   });

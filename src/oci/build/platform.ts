@@ -18,8 +18,6 @@ const KNOWN: ReadonlyArray<{ platform: string; os: string; arch: string; variant
   { platform: 'linux/riscv64', os: 'linux', arch: 'riscv64' },
   { platform: 'linux/mips64le', os: 'linux', arch: 'mips64le' },
   { platform: 'linux/loong64', os: 'linux', arch: 'loong64' },
-  { platform: 'windows/amd64', os: 'windows', arch: 'amd64' },
-  { platform: 'windows/arm64', os: 'windows', arch: 'arm64' },
 ];
 
 export const KNOWN_PLATFORMS: readonly string[] = KNOWN.map((k) => k.platform);
