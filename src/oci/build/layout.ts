@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { RelsignError } from '../../util/errors.js';
 import { tempPathFor, writeFileAtomic } from '../../util/fs.js';
 import { OCI_INDEX, type Descriptor } from '../types.js';
 
@@ -17,7 +18,7 @@ export class OciLayout {
 
   blobPath(digest: string): string {
     const [alg, hex] = digest.split(':');
-    if (alg !== 'sha256' || !hex || !/^[a-f0-9]{64}$/.test(hex)) throw new Error(`unsupported digest ${digest}`);
+    if (alg !== 'sha256' || !hex || !/^[a-f0-9]{64}$/.test(hex)) throw new RelsignError(`unsupported digest ${digest.slice(0, 80)} (only sha256 blobs can be stored in the layout)`);
     return join(this.dir, 'blobs', 'sha256', hex);
   }
 
@@ -73,7 +74,7 @@ export class OciLayout {
       );
       const got = `sha256:${hash.digest('hex')}`;
       if (got !== desc.digest || size !== desc.size) {
-        throw new Error(`downloaded blob is ${got} (${size} bytes), expected ${desc.digest} (${desc.size} bytes)`);
+        throw new RelsignError(`downloaded blob is ${got} (${size} bytes), expected ${desc.digest} (${desc.size} bytes)`);
       }
       await this.commitBlob(tmp, desc.digest);
     } catch (err) {

@@ -146,10 +146,10 @@ export async function* tarStream(entries: readonly TarEntry[], mtime: Date): Asy
       let seen = 0;
       for await (const chunk of createReadStream(e.src!, { highWaterMark: 1 << 20 })) {
         seen += (chunk as Buffer).length;
-        if (seen > size) throw new Error(`${e.src} grew while the layer was being written`);
+        if (seen > size) throw new RelsignError(`${e.src} grew while the layer was being written`);
         yield chunk as Buffer;
       }
-      if (seen !== size) throw new Error(`${e.src} shrank while the layer was being written`);
+      if (seen !== size) throw new RelsignError(`${e.src} shrank while the layer was being written`);
       yield padding(size);
     }
   }
