@@ -50,7 +50,8 @@ export class BuiltinSigners {
     return outputs;
   }
 
-  private signerFor(cfg: SignConfig, where: string): Promise<Signer> {
+  /** The signer for an entry: its key decrypted once per run. */
+  signerFor(cfg: SignConfig, where: string): Promise<Signer> {
     const keyRef = this.renderSetting(cfg.key ?? '', `${where}.key`).trim();
     const cacheKey = `${keyRef}\0${cfg.password ?? ''}`;
     let p = this.cache.get(cacheKey);
