@@ -71,7 +71,9 @@ export class BuiltinSigners {
     }
     const password = this.renderSetting(cfg.password ?? '', `${where}.password`);
     this.ctx.redactor.add(password);
-    const signer = await Signer.load(keyRef, password, { env: this.ctx.env as NodeJS.ProcessEnv });
+    // A relative key path is relative to the project, not to wherever relsign was started.
+    const ref = keyRef.startsWith('env://') ? keyRef : resolve(this.ctx.cwd, keyRef);
+    const signer = await Signer.load(ref, password, { env: this.ctx.env as NodeJS.ProcessEnv });
     this.ctx.log.info(`  ${where}: using key ${keyRef}`);
     return signer;
   }

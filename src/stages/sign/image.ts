@@ -4,17 +4,33 @@ import { RegistryClient } from '../../oci/client.js';
 import { dockerConfigCredentials, type RegistryLogin } from '../../oci/credentials.js';
 import { parseReference, repositoryName } from '../../oci/reference.js';
 import { signImage, type SignImageResult } from '../../oci/sign/index.js';
+import { asUserError, templateData } from '../../pipeline/template-data.js';
+import { renderTemplate } from '../../template/index.js';
 import { RelsignError } from '../../util/errors.js';
 import type { BuiltinSigners } from './builtin.js';
 import type { SignResolver } from './resolve.js';
 
 const clients = new WeakMap<Context, RegistryClient>();
 
+/** `registries:` logins with username/password rendered (they are templates, e.g. `{{ .Env.REGISTRY_TOKEN }}`). */
+function registryLogins(ctx: Context): RegistryLogin[] {
+  const raw = (ctx.config as { registries?: RegistryLogin[] }).registries ?? [];
+  return raw
+    .filter((l) => l && typeof l.host === 'string')
+    .map((l, i) => {
+      const render = (text: string | undefined, field: string): string | undefined =>
+        text === undefined ? undefined : asUserError(() => renderTemplate(text, templateData(ctx), { name: `registries[${i}].${field}` }));
+      const password = render(l.password, 'password');
+      if (password) ctx.redactor.add(password);
+      return { ...l, username: render(l.username, 'username'), password };
+    });
+}
+
 /** One registry client per run: tokens are cached across every image signed. */
 export function registryClientFor(ctx: Context): RegistryClient {
   let c = clients.get(ctx);
   if (!c) {
-    const logins = ((ctx.config as { registries?: RegistryLogin[] }).registries ?? []).filter((l) => l && typeof l.host === 'string');
+    const logins = registryLogins(ctx);
     c = new RegistryClient({
       credentials: dockerConfigCredentials({ env: ctx.env, logins }),
       insecureRegistries: logins.filter((l) => l.insecure).map((l) => l.host),
