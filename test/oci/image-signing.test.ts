@@ -293,3 +293,38 @@ describe('limits', () => {
     expect(r.stderr).toContain(`\nrelsign: sign ${reg.host}/${repository}:sha256-${img.digest.slice(7)}.sig: the signature manifest already has 1000 layers (cosign's limit); no signature added`);
   }, 60_000);
 });
+
+describe('an independent reader: containers/image (skopeo) reads the legacy layout', () => {
+  it('skopeo copy with use-sigstore-attachments finds both relsign-made signatures; each verifies with its key', async () => {
+    const repository = 'skopeo-read';
+    const img = await pushImage(repository, 'v1', 'skopeo');
+    for (const [i, k] of keys.slice(0, 2).entries()) {
+      const r = await sign(['--key', k.keyFile, '-a', `signer=${i}`, `${reg.host}/${repository}:v1`]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const dir = await mkdtemp(join(work, 'skopeo-'));
+    await mkdir(join(dir, 'registries.d'));
+    await writeFile(join(dir, 'registries.d', 'local.yaml'), `docker:\n  ${reg.host}:\n    use-sigstore-attachments: true\n`);
+    await writeFile(join(dir, 'policy.json'), '{"default":[{"type":"insecureAcceptAnything"}]}');
+    const { execa } = await import('execa');
+    const out = join(dir, 'out');
+    const copy = await execa(
+      'skopeo',
+      ['--policy', join(dir, 'policy.json'), '--registries.d', join(dir, 'registries.d'), 'copy', '--src-tls-verify=false', `docker://${reg.host}/${repository}@${img.digest}`, `dir:${out}`],
+      { reject: false, env: { HOME: dir, PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+    );
+    expect(copy.exitCode, copy.stderr).toBe(0);
+    const { checkLegacyLayer } = await import('../../src/oci/verify.js');
+    const { parsePublicKeyPem } = await import('../../src/sigstore/keys.js');
+    for (const [i, k] of keys.slice(0, 2).entries()) {
+      const raw = await readFile(join(out, `signature-${i + 1}`));
+      const prefix = Buffer.from('\0sigstore-json\n');
+      expect(raw.subarray(0, prefix.length).equals(prefix)).toBe(true);
+      const stored = JSON.parse(raw.subarray(prefix.length).toString()) as { mimeType: string; payload: string; annotations: Record<string, string> };
+      expect(stored.mimeType).toBe('application/vnd.dev.cosign.simplesigning.v1+json');
+      const key = { key: parsePublicKeyPem(await readFile(k.pubFile, 'utf8'), `k${i + 1}.pub`), source: `k${i + 1}.pub` };
+      const o = checkLegacyLayer({ mediaType: stored.mimeType, payload: Buffer.from(stored.payload, 'base64'), annotations: stored.annotations }, img.digest, `signature-${i + 1}`, { key, annotations: { signer: String(i) } });
+      expect(o.ok, JSON.stringify(o)).toBe(true);
+    }
+  }, 60_000);
+});
