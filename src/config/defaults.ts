@@ -84,6 +84,7 @@ export function applyDefaults(raw: Raw, fallback: { projectName: string }): Rels
       files: i.files ?? [],
       labels: i.labels ?? {},
     })),
+    registries: (raw.registries ?? []).map((r: Raw) => ({ ...r, insecure: r.insecure ?? false })),
     signs,
     docker_signs: dockerSigns,
     release: {

@@ -39,6 +39,8 @@ const TEMPLATE_PATHS: ReadonlyArray<ReadonlyArray<string>> = [
   ['images', '*', 'images', '*'],
   ['images', '*', 'labels', '*'],
   ['images', '*', 'skip_push'],
+  ['registries', '*', 'username'],
+  ['registries', '*', 'password'],
   ...(['signs', 'docker_signs'] as const).flatMap((s) => [
     [s, '*', 'args', '*'],
     [s, '*', 'signature'],

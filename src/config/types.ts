@@ -5,6 +5,8 @@
  * schema/relsign.schema.json is the source of truth for what is allowed.
  */
 
+import type { RegistryLogin } from '../oci/credentials.js';
+
 /** A hook: a command line (split like a shell would, but run without one) or an object. */
 export type HookConfig =
   | string
@@ -165,6 +167,8 @@ export interface RelsignConfig {
   source: SourceConfig;
   checksum: ChecksumConfig;
   images: ImageConfig[];
+  /** Logins for image registries; username/password are templates rendered by the images stage. */
+  registries: RegistryLogin[];
   signs: SignConfig[];
   docker_signs: SignConfig[];
   release: ReleaseConfig;

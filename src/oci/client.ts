@@ -36,6 +36,8 @@ export interface RegistryClientOptions {
   fetch?: typeof fetch;
   /** Blobs up to this size go in one PUT, larger ones in PATCH chunks of this size (default 16 MiB). */
   chunkSize?: number;
+  /** Page size asked for in tag listings (`n`), default 1000. */
+  pageSize?: number;
 }
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -62,6 +64,8 @@ interface ApiRequest {
   body?: BodySource;
   retry?: boolean;
   followRedirects?: boolean;
+  /** false when `body()` cannot produce the same bytes again (a slice of a stream being uploaded). */
+  replayable?: boolean;
 }
 
 /** Internal: an upload step failed in a way a fresh upload may fix. */
@@ -192,9 +196,15 @@ export class RegistryClient {
       if (res.status === 401) {
         const challenge = res.headers.get('www-authenticate');
         await discard(res);
-        if (authTry === 0 && (await this.auth.onChallenge(registry, challenge))) continue;
+        if (authTry === 0 && (await this.auth.onChallenge(registry, challenge))) {
+          // A token that expired mid-upload: the stream cannot be re-read here, so the upload starts over.
+          if (req.body && req.replayable === false) {
+            throw new RetryableUpload(this.error(op, `registry asked to authenticate again during the upload (401)`));
+          }
+          continue;
+        }
         const who = await this.auth.userLabel(registry);
-        const why = authTry === 0 && !(await this.auth.credential(registry)) ? ' (no credentials found)' : '';
+        const why = (await this.auth.credential(registry)) ? '' : ' (no credentials found)';
         throw new RelsignError(this.redact(`registry ${registry}: authentication failed (401) for ${who}${why}`));
       }
       if (req.followRedirects) {
@@ -462,7 +472,13 @@ export class RegistryClient {
         postUrl = this.url(repo, 'blobs/uploads/');
         const source = open();
         if (desc.size <= chunkSize) {
-          await this.finishUpload(op, scopes, location, desc, Buffer.isBuffer(source) ? () => source : () => limitStream(source, desc.size, (w) => this.error(op, `blob ${desc.digest}: ${w}`)), desc.size);
+          if (Buffer.isBuffer(source)) {
+            if (source.length !== desc.size) throw this.error(op, `blob ${desc.digest}: content is ${source.length} bytes, expected ${desc.size}`);
+            await this.finishUpload(op, scopes, location, desc, () => source, desc.size, true);
+          } else {
+            const body = limitStream(source, desc.size, (w) => this.error(op, `blob ${desc.digest}: ${w}`));
+            await this.finishUpload(op, scopes, location, desc, () => body, desc.size, false);
+          }
         } else {
           const chunks = new ChunkReader(source, desc.size, (w) => this.error(op, `blob ${desc.digest}: ${w}`));
           for (let offset = 0; offset < desc.size; offset += chunkSize) {
@@ -478,13 +494,14 @@ export class RegistryClient {
               },
               body: () => chunks.take(len),
               retry: false,
+              replayable: false,
             });
             if (res.status !== 202) throw await this.uploadStatusError(op, 'blob upload failed', res);
             await discard(res);
             location = this.location(op, res, location);
           }
           await chunks.finish();
-          await this.finishUpload(op, scopes, location, desc, undefined, 0);
+          await this.finishUpload(op, scopes, location, desc, undefined, 0, true);
         }
         return 'uploaded';
       } catch (err) {
@@ -505,6 +522,7 @@ export class RegistryClient {
     desc: { digest: string; size: number },
     body: BodySource | undefined,
     length: number,
+    replayable: boolean,
   ): Promise<void> {
     const url = new URL(location);
     url.searchParams.set('digest', desc.digest);
@@ -515,6 +533,7 @@ export class RegistryClient {
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
       ...(body ? { body } : {}),
       retry: false,
+      replayable,
     });
     if (res.status !== 201 && res.status !== 204 && res.status !== 200) throw await this.uploadStatusError(op, 'blob upload failed', res);
     await discard(res);
@@ -567,8 +586,11 @@ export class RegistryClient {
     this.check(op, repo);
     const tags: string[] = [];
     let url: URL | undefined = this.url(repo, 'tags/list');
-    url.searchParams.set('n', String(TAGS_PAGE_SIZE));
+    url.searchParams.set('n', String(this.opts.pageSize ?? TAGS_PAGE_SIZE));
+    const seen = new Set<string>();
     for (let page = 0; url; page++) {
+      if (seen.has(url.href)) throw this.error(op, 'tag list pagination loops');
+      seen.add(url.href);
       if (page >= MAX_PAGES) throw this.error(op, `more than ${MAX_PAGES} pages of tags`);
       const res = await this.call(op, { method: 'GET', url, scopes: this.scopes(repo, 'pull') });
       if (res.status === 404 && page === 0) {
@@ -612,7 +634,10 @@ export class RegistryClient {
     let url: URL | undefined = this.url(repo, `referrers/${digest}`);
     if (artifactType) url.searchParams.set('artifactType', artifactType);
     const manifests: Descriptor[] = [];
+    const seen = new Set<string>();
     for (let page = 0; url; page++) {
+      if (seen.has(url.href)) throw this.error(op, 'referrers pagination loops');
+      seen.add(url.href);
       if (page >= MAX_PAGES) throw this.error(op, `more than ${MAX_PAGES} pages of referrers`);
       const res = await this.call(op, { method: 'GET', url, scopes: this.scopes(repo, 'pull'), headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
       if (res.status === 404 && page === 0) {

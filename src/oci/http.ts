@@ -99,8 +99,19 @@ function toBody(source: BodySource): { body: NonNullable<RequestInit['body']>; s
 /** Thrown for network failures; `host` is filled in by the caller's message. */
 export class ConnectError extends RelsignError {
   constructor(readonly host: string, readonly code: string | undefined, cause: unknown) {
-    super(`registry ${host}: cannot connect (${code ?? describeError(cause)})`, { cause });
+    super(`registry ${host}: cannot connect (${code ?? innermostMessage(cause)})`, { cause });
   }
+}
+
+/** undici wraps the reason (`bad port`, a TLS error) in `TypeError: fetch failed`; show the reason. */
+function innermostMessage(err: unknown): string {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5; depth++) {
+    const next = (e as { cause?: unknown })?.cause;
+    if (!next) break;
+    e = next;
+  }
+  return describeError(e).slice(0, 200);
 }
 
 export async function send(req: SendRequest, opts: TransportOptions): Promise<Response> {
