@@ -14,7 +14,7 @@ const clients = new WeakMap<Context, RegistryClient>();
 
 /** `registries:` logins with username/password rendered (they are templates, e.g. `{{ .Env.REGISTRY_TOKEN }}`). */
 function registryLogins(ctx: Context): RegistryLogin[] {
-  const raw = (ctx.config as { registries?: RegistryLogin[] }).registries ?? [];
+  const raw = ctx.config.registries ?? [];
   return raw
     .filter((l) => l && typeof l.host === 'string')
     .map((l, i) => {
