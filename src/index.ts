@@ -12,4 +12,6 @@ export type { RelsignConfig } from './config/types.js';
 export { renderTemplate, parseTemplate, renderBool, expandArgVariables, TemplateError } from './template/index.js';
 export * from './sigstore/index.js';
 export * from './github/index.js';
+export { signImage, SIGNATURE_STORAGES, type SignImageOptions, type SignImageResult, type SignatureStorage } from './oci/sign/index.js';
+export { verifyImage, ImageVerificationError, type VerifiedSignature, type VerifyImageOptions } from './oci/verify.js';
 export { RelsignError, UsageError } from './util/errors.js';

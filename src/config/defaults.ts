@@ -131,7 +131,7 @@ function signDefaults(s: Raw, kind: 'blob' | 'docker'): SignConfig {
     signer,
     args: s.args ?? [],
     signature: s.signature ?? (kind === 'blob' ? '${artifact}.sig' : ''),
-    artifacts: s.artifacts ?? (kind === 'blob' ? 'none' : 'all'),
+    artifacts: s.artifacts ?? (kind === 'blob' ? 'none' : undefined),
     ids: s.ids ?? [],
     env: s.env ?? [],
   };
@@ -140,6 +140,7 @@ function signDefaults(s: Raw, kind: 'blob' | 'docker'): SignConfig {
     if (s.args === undefined) base.args = kind === 'blob' ? [...DEFAULT_GPG_ARGS] : [...DEFAULT_COSIGN_DOCKER_ARGS];
   } else {
     base.password = s.password ?? '{{ .Env.COSIGN_PASSWORD }}';
+    if (kind === 'docker') base.storage = s.storage ?? 'legacy';
   }
   return base;
 }

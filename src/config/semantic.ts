@@ -34,10 +34,10 @@ function signIssues(config: RelsignConfig): ConfigIssue[] {
     if (cfg.signer === 'builtin' && cfg.cmd) {
       issues.push({ path: ['signs', i, 'cmd'], message: 'cmd has no effect with signer: builtin; remove one of them' });
     }
-    const mine = SIGN_SELECTIONS[cfg.artifacts] ?? [];
+    const mine = SIGN_SELECTIONS[cfg.artifacts ?? 'none'] ?? [];
     for (let j = 0; j < i; j++) {
       const other = entries[j]!;
-      const theirs = SIGN_SELECTIONS[other.artifacts] ?? [];
+      const theirs = SIGN_SELECTIONS[other.artifacts ?? 'none'] ?? [];
       const shared = mine.filter((t) => theirs.includes(t));
       if (shared.length === 0) continue;
       const idsOverlap = cfg.ids.length === 0 || other.ids.length === 0 || cfg.ids.some((x) => other.ids.includes(x));

@@ -62,6 +62,7 @@ const TEMPLATE_PATHS: ReadonlyArray<ReadonlyArray<string>> = [
     [s, '*', 'key'],
     [s, '*', 'password'],
     [s, '*', 'bundle'],
+    [s, '*', 'annotations', '*'],
   ]),
   ['release', 'name_template'],
   ['release', 'header'],

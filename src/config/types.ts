@@ -126,7 +126,8 @@ export interface SignConfig {
   args: string[];
   signature: string;
   certificate?: string;
-  artifacts: SignArtifacts | DockerSignArtifacts;
+  /** docker_signs without `artifacts:`: the image indexes where there are any, else the images. */
+  artifacts?: SignArtifacts | DockerSignArtifacts;
   ids: string[];
   stdin?: string;
   stdin_file?: string;
@@ -142,6 +143,10 @@ export interface SignConfig {
   new_bundle_format?: boolean;
   /** Max artifacts signed at once by this entry (defaults to --parallelism). */
   parallelism?: number;
+  /** docker_signs, builtin signer: cosign's `-a key=value` (values are templates). */
+  annotations?: Record<string, string>;
+  /** docker_signs, builtin signer: where signatures go (default legacy). */
+  storage?: 'legacy' | 'referrers' | 'both';
 }
 
 export interface ReleaseConfig {

@@ -23,6 +23,8 @@ export interface TransportOptions {
   backoff: Backoff;
   signal?: AbortSignal;
   fetch: typeof fetch;
+  /** Used instead of `fetch` for requests with a streamed body (blob uploads). */
+  streamFetch?: typeof fetch;
   log?: { debug(msg: string): void; warn(msg: string): void };
 }
 
@@ -92,8 +94,9 @@ function delayFor(attempt: number, backoff: Backoff, retryAfter?: number): numbe
 function toBody(source: BodySource): { body: NonNullable<RequestInit['body']>; stream: boolean } {
   const b = source();
   if (Buffer.isBuffer(b)) return { body: b, stream: false };
-  const readable = b instanceof Readable ? b : Readable.from(b as AsyncIterable<Uint8Array>, { objectMode: false });
-  return { body: Readable.toWeb(readable) as unknown as ReadableStream<Uint8Array>, stream: true };
+  // Passed on as an async iterable (both transports accept one).
+  const iterable = (b instanceof Readable ? b : b) as AsyncIterable<Uint8Array>;
+  return { body: iterable as unknown as NonNullable<RequestInit['body']>, stream: true };
 }
 
 /** Thrown for network failures; `host` is filled in by the caller's message. */
@@ -124,14 +127,18 @@ export async function send(req: SendRequest, opts: TransportOptions): Promise<Re
       redirect: 'manual',
     };
     if (opts.signal) init.signal = opts.signal;
+    let doFetch = opts.fetch;
     if (req.body) {
       const { body, stream } = toBody(req.body);
       init.body = body;
-      if (stream) init.duplex = 'half';
+      if (stream) {
+        init.duplex = 'half';
+        doFetch = opts.streamFetch ?? opts.fetch;
+      }
     }
     let res: Response;
     try {
-      res = await opts.fetch(req.url, init);
+      res = await doFetch(req.url, init);
     } catch (err) {
       if (isAbort(err, opts.signal)) throw new RelsignError('interrupted', { exitCode: 130, cause: err });
       const code = networkErrorCode(err);

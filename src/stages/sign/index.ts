@@ -49,16 +49,31 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
       ctx.log.debug(`${where}: artifacts: none, skipped`);
       continue;
     }
-    const selected = selectArtifacts(ctx, cfg, where, docker).filter((a) => passesIf(ctx, cfg, where, a));
+    let selected = selectArtifacts(ctx, cfg, where, docker).filter((a) => passesIf(ctx, cfg, where, a));
+    if (docker) {
+      // Only what is in a registry can be signed there (--snapshot builds images without pushing).
+      const unpushed = selected.filter((a) => a.extra.pushed === false);
+      if (unpushed.length > 0) {
+        ctx.log.info(`  ${where}: ${unpushed.length} image(s) not pushed, not signed: ${unpushed.map((a) => a.path).join(', ')}`);
+        selected = selected.filter((a) => a.extra.pushed !== false);
+        if (selected.length === 0) continue;
+      }
+    }
     if (selected.length === 0) {
-      ctx.log.warn(`${where}: no artifacts matching artifacts: ${cfg.artifacts}${cfg.ids.length ? ` and ids: ${cfg.ids.join(',')}` : ''}`);
+      ctx.log.warn(`${where}: no artifacts matching artifacts: ${cfg.artifacts ?? (docker ? 'manifests or images' : 'none')}${cfg.ids.length ? ` and ids: ${cfg.ids.join(',')}` : ''}`);
       continue;
     }
     const limit = Math.max(1, Math.min(cfg.parallelism ?? ctx.options.parallelism, ctx.options.parallelism));
     const results = await mapLimit(selected, limit, async (artifact) => {
       const r = new SignResolver(ctx, cfg, where, artifact);
+      if (docker && cfg.signer === 'builtin') {
+        const { signImageBuiltin, describeImageSignature } = await import('./image.js');
+        const stored = await signImageBuiltin(ctx, cfg, where, r, builtin);
+        ctx.log.info(`  signed ${artifact.path}@${r.vars.digest}${describeImageSignature(stored)}`);
+        return { artifact, resolver: r, outputs: {} as SignOutputs };
+      }
       const outputs = cfg.signer === 'builtin' ? await builtin.sign(cfg, where, r) : await signWithCommand(ctx, cfg, where, r);
-      ctx.log.info(`  signed ${artifact.name}${describeOutputs(outputs)}`);
+      ctx.log.info(`  signed ${docker ? `${artifact.path}@${r.vars.digest}` : artifact.name}${describeOutputs(outputs)}`);
       return { artifact, resolver: r, outputs };
     });
     // Registered after the whole entry, in input order: deterministic artifacts.json.
