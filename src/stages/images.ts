@@ -7,11 +7,11 @@ import { OciLayout } from '../oci/build/layout.js';
 import { parsePlatform, type ImagePlatform } from '../oci/build/platform.js';
 import { BaseLayerFetcher, pushImage } from '../oci/build/push.js';
 import { layerPath, type TarEntry } from '../oci/build/tar.js';
-import { RegistryClient, type RepoRef } from '../oci/client.js';
-import { dockerConfigCredentials, type RegistryLogin } from '../oci/credentials.js';
+import type { RegistryClient, RepoRef } from '../oci/client.js';
 import { formatReference, parseReference, validTag } from '../oci/reference.js';
 import type { Artifact } from '../pipeline/artifacts.js';
 import type { Context } from '../pipeline/context.js';
+import { registryClient } from '../pipeline/registry.js';
 import type { Stage } from '../pipeline/stage.js';
 import { render, renderFlag, rfc3339 } from '../pipeline/template-data.js';
 import { RelsignError, describeError } from '../util/errors.js';
@@ -40,30 +40,6 @@ export const imagesStage: Stage = {
     for (const [i, cfg] of ctx.config.images.entries()) await runImage(ctx, client, cfg, `images[${i}]`);
   },
 };
-
-/** Registry logins from `registries:` (templated; every rendered secret is redacted from then on). */
-function registryLogins(ctx: Context): RegistryLogin[] {
-  const entries = ctx.config.registries;
-  return entries.map((r, i) => {
-    const where = `registries[${i}]`;
-    const username = r.username !== undefined ? render(ctx, r.username, `${where}.username`) : undefined;
-    const password = r.password !== undefined ? render(ctx, r.password, `${where}.password`) : undefined;
-    ctx.redactor.add(password);
-    return { host: r.host, username, password, insecure: r.insecure === true };
-  });
-}
-
-export function registryClient(ctx: Context): RegistryClient {
-  const logins = registryLogins(ctx);
-  const log = ctx.log.child('registry');
-  return new RegistryClient({
-    credentials: dockerConfigCredentials({ env: ctx.env, logins }),
-    insecureRegistries: logins.filter((l) => l.insecure).map((l) => l.host),
-    signal: ctx.signal,
-    log: { debug: (m) => log.debug(m), warn: (m) => log.warn(m) },
-    redact: (t) => ctx.redactor.redact(t),
-  });
-}
 
 function renderRepositories(ctx: Context, cfg: ImageConfig, where: string): RepoRef[] {
   const field = cfg.repository !== undefined ? 'repository' : 'repositories';

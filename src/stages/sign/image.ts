@@ -1,47 +1,11 @@
 import type { SignConfig } from '../../config/types.js';
 import type { Context } from '../../pipeline/context.js';
-import { RegistryClient } from '../../oci/client.js';
-import { dockerConfigCredentials, type RegistryLogin } from '../../oci/credentials.js';
 import { parseReference, repositoryName } from '../../oci/reference.js';
 import { signImage, type SignImageResult } from '../../oci/sign/index.js';
-import { asUserError, templateData } from '../../pipeline/template-data.js';
-import { renderTemplate } from '../../template/index.js';
+import { registryClient } from '../../pipeline/registry.js';
 import { RelsignError } from '../../util/errors.js';
 import type { BuiltinSigners } from './builtin.js';
 import type { SignResolver } from './resolve.js';
-
-const clients = new WeakMap<Context, RegistryClient>();
-
-/** `registries:` logins with username/password rendered (they are templates, e.g. `{{ .Env.REGISTRY_TOKEN }}`). */
-function registryLogins(ctx: Context): RegistryLogin[] {
-  const raw = ctx.config.registries ?? [];
-  return raw
-    .filter((l) => l && typeof l.host === 'string')
-    .map((l, i) => {
-      const render = (text: string | undefined, field: string): string | undefined =>
-        text === undefined ? undefined : asUserError(() => renderTemplate(text, templateData(ctx), { name: `registries[${i}].${field}` }));
-      const password = render(l.password, 'password');
-      if (password) ctx.redactor.add(password);
-      return { ...l, username: render(l.username, 'username'), password };
-    });
-}
-
-/** One registry client per run: tokens are cached across every image signed. */
-export function registryClientFor(ctx: Context): RegistryClient {
-  let c = clients.get(ctx);
-  if (!c) {
-    const logins = registryLogins(ctx);
-    c = new RegistryClient({
-      credentials: dockerConfigCredentials({ env: ctx.env, logins }),
-      insecureRegistries: logins.filter((l) => l.insecure).map((l) => l.host),
-      signal: ctx.signal,
-      log: { debug: (m) => ctx.log.debug(m), warn: (m) => ctx.log.warn(m) },
-      redact: (t) => ctx.redactor.redact(t),
-    });
-    clients.set(ctx, c);
-  }
-  return c;
-}
 
 /**
  * `docker_signs` with `signer: builtin`: signs the pushed manifest by digest
@@ -59,7 +23,7 @@ export async function signImageBuiltin(ctx: Context, cfg: SignConfig, where: str
     throw new RelsignError(`${where}: ${err instanceof Error ? err.message : String(err)}`);
   }
   const repo = { registry: ref.registry, repository: ref.repository };
-  const client = registryClientFor(ctx);
+  const client = registryClient(ctx);
   const desc = await client.headManifest(repo, digest);
   if (!desc) throw new RelsignError(`${where}: ${artifact.path}@${digest} is not in the registry`);
   const annotations: Record<string, string> = {};
