@@ -56,8 +56,9 @@ function redactForReport(text: string): string {
   return activeRedactor ? activeRedactor.redact(text) : text;
 }
 
+/** Whitespace runs holding a line break become "; ". One `\s+` scan: linear however long the runs. */
 function oneLine(s: string): string {
-  return s.trim().replace(/\s*\n\s*/g, '; ');
+  return s.trim().replace(/\s+/g, (run) => (run.includes('\n') ? '; ' : run));
 }
 
 function readVersion(): string {
