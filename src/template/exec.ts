@@ -22,7 +22,7 @@ import { PositionedError } from './errors.js';
 import { formatValue } from './fmt.js';
 import { quote } from './gostrings.js';
 import { BUILTINS, goTypeName, type FuncContext, type FuncSpec, type ParamType } from './funcs.js';
-import { formatSize, MAX_LIST, MAX_OUTPUT, MAX_RANGE, MAX_STEPS } from './limits.js';
+import { formatSize, MAX_LIST, MAX_OUTPUT, MAX_RANGE, MAX_STEPS, MAX_WORK } from './limits.js';
 import { isMap, isNil, isTrue, kindOf, mapGet, mapHas, mapKeys, typeName } from './values.js';
 
 /** "No value passed down the pipeline" (Go's missingVal). */
@@ -59,6 +59,8 @@ class Executor {
   /** Innermost binding of each name, for O(1) lookups however many variables are declared. */
   private readonly byName = new Map<string, Variable[]>();
   private steps = 0;
+  /** Characters handed to and returned by function calls so far (see MAX_WORK). */
+  private work = 0;
 
   constructor(
     root: Value,
@@ -358,6 +360,7 @@ class Executor {
 
     const argv: unknown[] = argNodes.map((a, i) => this.evalArg(dot, typeAt(i), a));
     if (final !== MISSING) argv.push(this.validateType(final, typeAt(numIn - 1), node));
+    this.charge(argv, node);
     let result: Value;
     try {
       result = fn.fn(this.ctx, argv);
@@ -373,7 +376,17 @@ class Executor {
     if (Array.isArray(result) && result.length > MAX_LIST) {
       this.fail(`error calling ${name}: result has more than ${MAX_LIST.toLocaleString('en-US')} elements`, node);
     }
+    this.charge([result], node);
     return result;
+  }
+
+  private charge(values: unknown[], node: { pos: number }): void {
+    for (const v of values) {
+      if (typeof v === 'string') this.work += v.length;
+      else if (Array.isArray(v)) for (const x of v) this.work += typeof x === 'string' ? x.length : 1;
+      else this.work += 1;
+    }
+    if (this.work > MAX_WORK) this.fail(`template processes more than ${formatSize(MAX_WORK)} of text in function calls`, node);
   }
 
   private literalText(n: StringNode): string {

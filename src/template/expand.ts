@@ -1,17 +1,12 @@
 /**
  * Signer argument variables.
  *
- * Resolution order, as in GoReleaser (internal/pipe/sign/sign.go):
- *
- *   1. argument variables are expanded first — this function;
- *   2. the result is then rendered as a Go template — the caller does this
- *      with renderTemplate.
- *
- * Double-evaluation hazard: a value substituted in step 1 is template text in
- * step 2. An environment variable holding `{{ .Version }}` is rendered; one
- * holding a stray `{{` makes the template fail. To pass a value verbatim,
- * write `{{ .Env.NAME }}` instead of `$NAME`: template output is not
- * evaluated again.
+ * GoReleaser (internal/pipe/sign/sign.go) expands them first and renders the
+ * result as a Go template, so whatever a variable holds is evaluated as
+ * template text. relsign does not: renderWithArgVariables (index.ts) parses
+ * the template as written and applies this function to its literal text and
+ * string constants only, so a substituted value is never parsed. This
+ * function alone is also the whole story for a setting without `{{`.
  *
  * Syntax:
  *   $<name>            relsign only (GoReleaser leaves it as is). `name` is an argument

@@ -12,6 +12,12 @@ export const MAX_DEPTH = 100;
 export const MAX_RANGE = 10_000;
 /** Most evaluation steps (nodes walked, commands evaluated) in one render. */
 export const MAX_STEPS = 1_000_000;
+/**
+ * Most text function calls may handle in one render (their string arguments
+ * and results, in characters): bounds what the step limit cannot, such as
+ * `index` over a 16 MiB string in a 10,000-iteration range.
+ */
+export const MAX_WORK = 256 << 20;
 /** Largest rendered output and largest string any function may return (16 MiB). */
 export const MAX_OUTPUT = 16 << 20;
 /** Most elements of a list a function (split, list) may return. */

@@ -109,6 +109,11 @@ describe('iteration and output are capped', () => {
     expectTemplateError(timed(() => renderTemplate(text, {})), /error calling replace: result is larger than 16 MiB/);
   });
 
+  it('functions over a large value in a long range stop at the work limit', () => {
+    const big = 'x'.repeat(8 << 20);
+    expectTemplateError(timed(() => renderTemplate('{{ range 10000 }}{{ index $.Big 5 }}{{ end }}', { Big: big })), /processes more than 256 MiB of text/);
+  });
+
   it('printf with a huge * width is a bad width, as in Go', () => {
     expect(renderTemplate('{{ printf "%*d" 1000000000 1 }}', {})).toBe('%!(BADWIDTH)1');
   });
