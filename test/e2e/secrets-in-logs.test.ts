@@ -17,7 +17,7 @@ const SECRETS = {
   // Not secret by name: secret because the signer's stdin reads it.
   SIGNING_MATERIAL: 'signing-material-9c0d',
 };
-const LITERALS = ['npm-config-literal-4455', 'hook-env-literal-6677'];
+const LITERALS = ['npm-config-literal-4455', 'hook-env-literal-6677', 'gh-pat-literal-8899', 'npm-auth-literal-1122', 'cosign-pwd-literal-3344', 'deploy-pass-literal-5566'];
 
 const CONFIG = [
   'project_name: demo',
@@ -26,8 +26,8 @@ const CONFIG = [
   'before:',
   '  hooks:',
   '    - "echo deploying with {{ .Env.MY_DEPLOY_PASS }} {{ .Env.NPM_AUTH }} {{ .Env.GH_PAT }} {{ .Env.SIGNING_MATERIAL }} {{ .Env.NPM_AUTH_COPY }} home={{ .Env.HOME }}"',
-  '    - cmd: "echo hook {{ .Env.OTHER_PASS }}"',
-  `      env: ["OTHER_PASS=${LITERALS[1]}"]`,
+  '    - cmd: "echo hook {{ .Env.OTHER_PASS }} {{ .Env.GH_PAT }} {{ .Env.NPM_AUTH }} {{ .Env.COSIGN_PWD }} {{ .Env.MY_DEPLOY_PASS }}"',
+  `      env: ["OTHER_PASS=${LITERALS[1]}", "GH_PAT=${LITERALS[2]}", "NPM_AUTH=${LITERALS[3]}", "COSIGN_PWD=${LITERALS[4]}", "MY_DEPLOY_PASS=${LITERALS[5]}"]`,
   'source:',
   '  enabled: true',
   'signs:',
@@ -75,7 +75,8 @@ describe('secrets in --verbose hook and signer lines and in dist/config.yaml', (
     for (const v of [...Object.values(SECRETS), ...LITERALS]) expect(everything).not.toContain(v);
     const config = await readFile(join(repo.dir, 'dist/config.yaml'), 'utf8');
     expect(config).toContain('NPM_AUTH_COPY=[REDACTED]');
-    expect(config).toContain('OTHER_PASS=[REDACTED]');
+    for (const name of ['OTHER_PASS', 'GH_PAT', 'NPM_AUTH', 'COSIGN_PWD', 'MY_DEPLOY_PASS']) expect(config).toContain(`${name}=[REDACTED]`);
+    expect(printed).toContain('hook [REDACTED] [REDACTED] [REDACTED] [REDACTED] [REDACTED]');
     expect(config).toContain('stdin: "{{ .Env.SIGNING_MATERIAL }}"'); // a reference names a secret without being one
   });
 });
