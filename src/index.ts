@@ -9,7 +9,7 @@ export { runStages } from './pipeline/runner.js';
 export { releaseStages } from './stages/index.js';
 export { loadConfig, ConfigError } from './config/load.js';
 export type { RelsignConfig } from './config/types.js';
-export { renderTemplate, parseTemplate, renderBool, expandArgVariables, TemplateError } from './template/index.js';
+export { renderTemplate, parseTemplate, renderBool, expandArgVariables, renderWithArgVariables, TemplateError } from './template/index.js';
 export * from './sigstore/index.js';
 export * from './github/index.js';
 export { signImage, SIGNATURE_STORAGES, type SignImageOptions, type SignImageResult, type SignatureStorage } from './oci/sign/index.js';

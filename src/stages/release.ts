@@ -1,5 +1,6 @@
 import { basename, isAbsolute, resolve } from 'node:path';
 import { globby } from 'globby';
+import { checkGlob } from '../util/glob.js';
 import { repoFromUrl } from '../git/index.js';
 import type { Clock } from '../github/client.js';
 import { type MakeLatest, type PublishReleaseOptions, type PublishResult, publishRelease } from '../github/publish.js';
@@ -77,6 +78,7 @@ async function extraFiles(ctx: Context): Promise<void> {
   for (const [i, entry] of ctx.config.release.extra_files.entries()) {
     const glob = typeof entry === 'string' ? entry : entry.glob;
     const nameTemplate = typeof entry === 'string' ? undefined : entry.name_template;
+    checkGlob(glob, `release.extra_files[${i}]`);
     const matches = await globby(glob, { cwd: ctx.cwd, absolute: true, onlyFiles: true, dot: false });
     if (matches.length === 0) throw new RelsignError(`release.extra_files[${i}]: ${glob} matched no files`);
     for (const path of matches.sort()) {

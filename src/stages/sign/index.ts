@@ -3,8 +3,9 @@ import type { SignConfig } from '../../config/types.js';
 import type { Artifact } from '../../pipeline/artifacts.js';
 import type { Context } from '../../pipeline/context.js';
 import type { Stage } from '../../pipeline/stage.js';
-import { asUserError, renderFlag } from '../../pipeline/template-data.js';
-import { expandArgVariables } from '../../template/index.js';
+import { asUserError, templateData } from '../../pipeline/template-data.js';
+import { toLower, trimSpace } from '../../template/gostrings.js';
+import { renderWithArgVariables } from '../../template/index.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { BuiltinSigners } from './builtin.js';
 import { signWithCommand, type SignOutputs } from './cmd.js';
@@ -84,8 +85,11 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
 function passesIf(ctx: Context, cfg: SignConfig, where: string, artifact: Artifact): boolean {
   if (!cfg.if) return true;
   const name = `${where}.if`;
-  const text = asUserError(() => expandArgVariables(cfg.if!, argumentVars(artifact), ctx.env, name));
-  const ok = renderFlag(ctx, text, name, { artifact });
+  const rendered = asUserError(() =>
+    renderWithArgVariables(cfg.if!, templateData(ctx, { artifact }), argumentVars(artifact), ctx.env, { name }),
+  );
+  // GoReleaser's Template.Bool: trimmed, lower-cased, equals "true".
+  const ok = trimSpace(toLower(rendered)) === 'true';
   if (!ok) ctx.log.debug(`${where}: ${artifact.name} skipped by if`);
   return ok;
 }
