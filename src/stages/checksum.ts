@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import { globby } from 'globby';
 import { UPLOADABLE_TYPES, type Artifact } from '../pipeline/artifacts.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
@@ -8,6 +7,7 @@ import { render } from '../pipeline/template-data.js';
 import { mapLimit } from '../util/concurrency.js';
 import { RelsignError } from '../util/errors.js';
 import { hashFile, writeFileAtomic } from '../util/fs.js';
+import { globInProject } from '../util/glob.js';
 
 /** What goes into checksums: everything uploadable except checksums and the signing outputs. */
 export const CHECKSUMMED_TYPES = UPLOADABLE_TYPES.filter((t) => t !== 'checksum' && t !== 'signature' && t !== 'certificate');
@@ -97,17 +97,16 @@ async function extraFiles(ctx: Context): Promise<Artifact[]> {
     const where = `checksum.extra_files[${i}]`;
     const spec = typeof f === 'string' ? { glob: f } : f;
     const glob = render(ctx, spec.glob, `${where}.glob`);
-    const matches = (await globby(glob, { cwd: ctx.cwd, dot: true, onlyFiles: true, absolute: true })).sort();
+    const matches = await globInProject(ctx.cwd, glob, `${where}.glob`, { dot: true });
     if (matches.length === 0) throw new RelsignError(`${where}.glob: no files matched ${JSON.stringify(glob)}`);
     if (spec.name_template !== undefined && matches.length !== 1) {
       throw new RelsignError(`${where}: name_template needs the glob to match exactly one file, got ${matches.length}`);
     }
     for (const m of matches) {
-      if (!(await stat(m)).isFile()) continue;
-      const name = spec.name_template !== undefined ? render(ctx, spec.name_template, `${where}.name_template`) : basename(m);
+      if (!(await stat(m.real)).isFile()) continue;
+      const name = spec.name_template !== undefined ? render(ctx, spec.name_template, `${where}.name_template`) : basename(m.match);
       if (!name || name.includes('/')) throw new RelsignError(`${where}.name_template: invalid name ${JSON.stringify(name)}`);
-      const rel = relative(ctx.cwd, m);
-      out.push({ type: 'file', name, path: rel.startsWith('..') || rel.includes(`..${sep}`) ? m : rel, extra: { source: 'checksum.extra_files' } });
+      out.push({ type: 'file', name, path: m.real, extra: { source: 'checksum.extra_files' } });
     }
   }
   return out;

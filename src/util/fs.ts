@@ -99,18 +99,24 @@ export interface InsidePath {
  * whether a configured path, a glob match or an output folder is inside the
  * project. `where` names the setting in the error (`archives[0].files[1]`).
  */
-export async function resolveInside(root: string, path: string, where: string): Promise<InsidePath> {
+export async function resolveInside(
+  root: string,
+  path: string,
+  where: string,
+  options: { shown?: string; hint?: string } = {},
+): Promise<InsidePath> {
+  const shown = options.shown ?? JSON.stringify(path);
   const realRoot = await realLocation(root);
   let real: string;
   try {
     real = await realLocation(resolve(root, path));
   } catch (err) {
-    if (err instanceof RelsignError) throw new RelsignError(`${where}: ${JSON.stringify(path)}: ${err.message}`);
-    throw new RelsignError(`${where}: cannot resolve ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    if (err instanceof RelsignError) throw new RelsignError(`${where}: ${shown}: ${err.message}`);
+    throw new RelsignError(`${where}: cannot resolve ${shown}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   if (!isWithin(realRoot, real)) {
     const via = real === resolve(root, path) ? '' : ` (it resolves to ${real})`;
-    throw new RelsignError(`${where}: ${JSON.stringify(path)} is outside the project folder ${realRoot}${via}`);
+    throw new RelsignError(`${where}: ${shown} is outside the project folder ${realRoot}${via}${options.hint ? `; ${options.hint}` : ''}`);
   }
   return { real, rel: relative(realRoot, real).split(sep).join('/') };
 }
