@@ -9,7 +9,7 @@ import { render } from '../../pipeline/template-data.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { RelsignError } from '../../util/errors.js';
 import { BINARY_MODE, archivePath, resolveFiles } from './files.js';
-import { writeArchive, type ArchiveEntry, type FileFormat } from './writer.js';
+import { describeFsError, writeArchive, type ArchiveEntry, type FileFormat } from './writer.js';
 
 export { archivePath, resolveFiles } from './files.js';
 export { writeArchive, portableGzip, type ArchiveEntry, type FileFormat } from './writer.js';
@@ -155,10 +155,9 @@ export const archiveStage: Stage = {
       if (ctx.signal.aborted) throw new RelsignError(`archives: cancelled before ${job.name}`);
       ctx.log.info(`  archiving ${job.name}`);
       try {
-        await writeArchive(job.format, job.path, job.entries);
+        await writeArchive(job.format, job.path, job.entries, ctx.signal);
       } catch (err) {
-        if (err instanceof RelsignError) throw err;
-        throw new RelsignError(`${job.where}: creating ${job.name} failed: ${(err as Error).message}`, { cause: err });
+        throw new RelsignError(`${job.where}: creating ${job.name} failed: ${describeFsError(err)}`, { cause: err });
       }
     });
     for (const u of uploadables) ctx.artifacts.add(u);
