@@ -1,12 +1,12 @@
 import { stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { UPLOADABLE_TYPES, type Artifact } from '../pipeline/artifacts.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import { render } from '../pipeline/template-data.js';
 import { mapLimit } from '../util/concurrency.js';
 import { RelsignError } from '../util/errors.js';
-import { hashFile, writeFileAtomic } from '../util/fs.js';
+import { describeFsError, hashFile, writeFileAtomic } from '../util/fs.js';
 import { globInProject } from '../util/glob.js';
 
 /** What goes into checksums: everything uploadable except checksums and the signing outputs. */
@@ -55,7 +55,7 @@ export const checksumStage: Stage = {
       try {
         return await hashFile(abs, algo);
       } catch (err) {
-        throw new RelsignError(`checksum: cannot read ${a.path} (${a.name}): ${(err as Error).message}`, { cause: err });
+        throw new RelsignError(`checksum: cannot read ${a.path} (${a.name}): ${describeFsError(err)}`, { cause: err });
       }
     });
     all.forEach((a, i) => {
@@ -71,7 +71,7 @@ export const checksumStage: Stage = {
         }
         made.add(name);
         const path = join(ctx.distDir, name);
-        await writeFileAtomic(path, sums[i]!);
+        await writeOutput(path, sums[i]!, 'checksum.name_template');
         ctx.artifacts.add({ type: 'checksum', name, path, extra: { algorithm: algo, for: a.name } });
       }
       return;
@@ -85,7 +85,7 @@ export const checksumStage: Stage = {
       .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
       .map((l) => `${l.hex}  ${l.name}\n`);
     const path = join(ctx.distDir, name);
-    await writeFileAtomic(path, lines.join(''));
+    await writeOutput(path, lines.join(''), 'checksum.name_template');
     ctx.artifacts.add({ type: 'checksum', name, path, extra: { algorithm: algo, files: all.length } });
   },
 };
@@ -110,4 +110,13 @@ async function extraFiles(ctx: Context): Promise<Artifact[]> {
     }
   }
   return out;
+}
+
+/** Writes a checksum file atomically; a failure is one line naming the file and the setting that named it. */
+async function writeOutput(path: string, text: string, where: string): Promise<void> {
+  try {
+    await writeFileAtomic(path, text);
+  } catch (err) {
+    throw new RelsignError(`${where}: cannot write ${basename(path)}: ${describeFsError(err)}`, { cause: err });
+  }
 }

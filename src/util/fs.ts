@@ -44,6 +44,26 @@ export async function writeFileAtomic(
   }
 }
 
+/** One line for a failed write or read, without repeating long paths: `file name too long (ENAMETOOLONG)`. */
+export function describeFsError(err: unknown): string {
+  if (err instanceof RelsignError) return err.message;
+  const e = err as NodeJS.ErrnoException;
+  const known: Record<string, string> = {
+    ENAMETOOLONG: 'file name too long',
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOENT: 'no such file or folder',
+    EISDIR: 'is a folder',
+    EIO: 'input/output error',
+    EMFILE: 'too many open files',
+    EROFS: 'read-only file system',
+  };
+  if (e && typeof e.code === 'string') return `${known[e.code] ?? e.code.toLowerCase()} (${e.code})`;
+  return e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(err);
+}
+
 /** Streams a file through a hash; never holds the file in memory. */
 export async function hashFile(path: string, algorithm = 'sha256'): Promise<string> {
   const hash = createHash(algorithm);

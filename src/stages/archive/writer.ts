@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type { Archiver } from 'archiver';
 import { RelsignError } from '../../util/errors.js';
 import { tempPathFor } from '../../util/fs.js';
+export { describeFsError } from '../../util/fs.js';
 import { writeZip } from './zip.js';
 
 // archiver 7 is CommonJS with a callable default export; the installed @types/archiver
@@ -93,26 +94,6 @@ export async function* readExactly(entry: ArchiveEntry, signal?: AbortSignal): A
 function changedSize(entry: ArchiveEntry, now: number): RelsignError {
   const how = now > entry.stats.size ? `grew past ${entry.stats.size} bytes` : `shrank from ${entry.stats.size} to ${now} bytes`;
   return new RelsignError(`${entry.src} changed size while being archived (it ${how}); archive only files nothing writes to`);
-}
-
-/** One line for a failed write or read, without repeating long paths: `file name too long (ENAMETOOLONG)`. */
-export function describeFsError(err: unknown): string {
-  if (err instanceof RelsignError) return err.message;
-  const e = err as NodeJS.ErrnoException;
-  const known: Record<string, string> = {
-    ENAMETOOLONG: 'file name too long',
-    ENOSPC: 'no space left on the device',
-    EDQUOT: 'disk quota exceeded',
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    ENOENT: 'no such file or folder',
-    EISDIR: 'is a folder',
-    EIO: 'input/output error',
-    EMFILE: 'too many open files',
-    EROFS: 'read-only file system',
-  };
-  if (e && typeof e.code === 'string') return `${known[e.code] ?? e.code.toLowerCase()} (${e.code})`;
-  return e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(err);
 }
 
 async function writeGzip(tmp: string, entries: readonly ArchiveEntry[], signal?: AbortSignal): Promise<void> {
