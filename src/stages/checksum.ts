@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { UPLOADABLE_TYPES, type Artifact } from '../pipeline/artifacts.js';
+import { checkArtifactName } from '../pipeline/artifact-name.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import { render } from '../pipeline/template-data.js';
@@ -66,7 +67,8 @@ export const checksumStage: Stage = {
       const made = new Set<string>();
       for (const [i, a] of all.entries()) {
         const name = render(ctx, cfg.name_template, 'checksum.name_template', { artifact: a, extra: { Algorithm: algo } });
-        if (!name || name.includes('/') || made.has(name) || names.has(name)) {
+        checkArtifactName(name, 'checksum.name_template');
+        if (made.has(name) || names.has(name)) {
           throw new RelsignError(`checksum.name_template: ${JSON.stringify(name)} is not a unique file name (for ${a.name}); include {{ .ArtifactName }}`);
         }
         made.add(name);
@@ -78,7 +80,7 @@ export const checksumStage: Stage = {
     }
 
     const name = render(ctx, cfg.name_template, 'checksum.name_template', { extra: { Algorithm: algo } });
-    if (!name || name.includes('/')) throw new RelsignError(`checksum.name_template: invalid file name ${JSON.stringify(name)}`);
+    checkArtifactName(name, 'checksum.name_template');
     if (names.has(name)) throw new RelsignError(`checksum.name_template: ${name} is also the name of an artifact`);
     const lines = all
       .map((a, i) => ({ name: a.name, hex: sums[i]! }))
@@ -105,7 +107,7 @@ async function extraFiles(ctx: Context): Promise<Artifact[]> {
     for (const m of matches) {
       if (!(await stat(m.real)).isFile()) continue;
       const name = spec.name_template !== undefined ? render(ctx, spec.name_template, `${where}.name_template`) : basename(m.match);
-      if (!name || name.includes('/')) throw new RelsignError(`${where}.name_template: invalid name ${JSON.stringify(name)}`);
+      checkArtifactName(name, spec.name_template !== undefined ? `${where}.name_template` : `${where}.glob`);
       out.push({ type: 'file', name, path: m.real, extra: { source: 'checksum.extra_files' } });
     }
   }

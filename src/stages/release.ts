@@ -3,6 +3,7 @@ import { repoFromUrl } from '../git/index.js';
 import type { Clock } from '../github/client.js';
 import { type MakeLatest, type PublishReleaseOptions, type PublishResult, publishRelease } from '../github/publish.js';
 import type { AssetInput } from '../github/releases.js';
+import { checkArtifactName } from '../pipeline/artifact-name.js';
 import { UPLOADABLE_TYPES } from '../pipeline/artifacts.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
@@ -62,6 +63,7 @@ async function extraFiles(ctx: Context): Promise<void> {
       const name = nameTemplate
         ? render(ctx, nameTemplate, `release.extra_files[${i}].name_template`, { extra: { ArtifactName: basename(match), ArtifactPath: path } })
         : basename(match);
+      checkArtifactName(name, nameTemplate ? `release.extra_files[${i}].name_template` : `release.extra_files[${i}]`);
       ctx.artifacts.add({ type: 'file', name, path, extra: { extraFile: true } });
     }
   }

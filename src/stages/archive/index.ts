@@ -5,6 +5,7 @@ import type { Artifact } from '../../pipeline/artifacts.js';
 import { UPLOADABLE_TYPES } from '../../pipeline/artifacts.js';
 import { isSkipped, type Context } from '../../pipeline/context.js';
 import type { Stage } from '../../pipeline/stage.js';
+import { checkArtifactName } from '../../pipeline/artifact-name.js';
 import { render } from '../../pipeline/template-data.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { RelsignError } from '../../util/errors.js';
@@ -118,6 +119,7 @@ export const archiveStage: Stage = {
             for (const b of group.binaries) {
               const base = render(ctx, a.name_template, `${where}.name_template`, { artifact: b });
               const name = b.os === 'windows' && !base.toLowerCase().endsWith('.exe') ? `${base}.exe` : base;
+              checkArtifactName(name, `${where}.name_template`);
               checkName(name, names, `${where}.name_template`);
               uploadables.push({
                 type: 'uploadable_binary',
@@ -135,10 +137,7 @@ export const archiveStage: Stage = {
           }
           const base = render(ctx, a.name_template, `${where}.name_template`, { artifact: group.fields });
           if (!base) throw new RelsignError(`${where}.name_template: rendered to an empty name`);
-          const name = `${base}.${EXT[format]}`;
-          if (name.includes('/') || name.includes('\\')) {
-            throw new RelsignError(`${where}.name_template: archive name ${JSON.stringify(name)} must not contain a path separator`);
-          }
+          const name = checkArtifactName(`${base}.${EXT[format]}`, `${where}.name_template`);
           checkName(name, names, `${where}.name_template`);
           const path = join(ctx.distDir, name);
           if (await stat(path).catch(() => undefined)) {
