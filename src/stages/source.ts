@@ -6,7 +6,7 @@ import type { Stage } from '../pipeline/stage.js';
 import { checkArtifactName } from '../pipeline/artifact-name.js';
 import { render } from '../pipeline/template-data.js';
 import { RelsignError } from '../util/errors.js';
-import { tempPathFor } from '../util/fs.js';
+import { describeFsError, tempPathFor } from '../util/fs.js';
 
 const FORMATS = ['tar.gz', 'tgz', 'tar', 'zip'] as const;
 
@@ -56,7 +56,12 @@ export const sourceStage: Stage = {
       const why = String(r.all ?? '').trim().split('\n').slice(-3).join('; ') || `exit code ${r.exitCode}`;
       throw new RelsignError(`source: git archive of ${ctx.git.fullCommit} failed: ${why}`);
     }
-    await rename(tmp, path);
+    try {
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw new RelsignError(`source: cannot write ${name}: ${describeFsError(err)}`, { cause: err });
+    }
     ctx.artifacts.add({ type: 'source', name, path, extra: { format: cfg.format } });
   },
 };
