@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import { posix, relative, resolve, sep } from 'node:path';
 import { globby } from 'globby';
 import { RelsignError } from './errors.js';
-import { resolveInside } from './fs.js';
+import { isWithin, realLocation, resolveInside } from './fs.js';
 
 /** A file a glob matched, checked to be inside the project. */
 export interface ProjectMatch {
@@ -42,7 +43,23 @@ export async function globInProject(
     );
   }
   await resolveInside(root, globBase(pattern), where, { shown: JSON.stringify(pattern), hint });
+  // The walk itself stays inside too: a symlinked folder that leads out (say, to /) is
+  // not listed, so `**` never wanders the file system; it is reported once the walk is done.
+  const realRoot = (await resolveInside(root, '.', where)).real;
+  let leftAt: string | undefined;
+  const readdir = ((path: string, ...rest: unknown[]) => {
+    const callback = rest.pop() as (err: NodeJS.ErrnoException | null, entries: unknown[]) => void;
+    fs.realpath(path, (err, real) => {
+      if (!err && !isWithin(realRoot, real)) {
+        leftAt ??= path;
+        callback(null, []);
+        return;
+      }
+      (fs.readdir as (...args: unknown[]) => void)(path, ...rest, callback);
+    });
+  }) as unknown as typeof fs.readdir;
   const matches = await globby(pattern, {
+    fs: { readdir },
     cwd: root,
     dot: options.dot ?? true,
     onlyFiles: true,
@@ -50,6 +67,10 @@ export async function globInProject(
     caseSensitiveMatch: options.caseSensitiveMatch ?? true,
     ignore: options.ignore ?? [],
   });
+  if (leftAt !== undefined) {
+    const shown = relative(root, resolve(root, leftAt)).split(sep).join('/') || '.';
+    throw new RelsignError(`${where}: ${shown} is outside the project folder ${realRoot} (it resolves to ${await realLocation(leftAt)}); ${hint}`);
+  }
   const out: ProjectMatch[] = [];
   for (const m of matches.sort()) {
     const { real } = await resolveInside(root, m, where, { shown: m, hint });

@@ -10,6 +10,7 @@ import { cleanStage, distProblem, distStage } from '../../src/stages/dist.js';
 import { publishOptionsFromContext } from '../../src/stages/release.js';
 import { RelsignError } from '../../src/util/errors.js';
 import { resolveInside } from '../../src/util/fs.js';
+import { globInProject } from '../../src/util/glob.js';
 import { hasStackTrace, runCli } from '../helpers/cli.js';
 import { TempRepo } from '../helpers/repo.js';
 import { contextFor, EXAMPLE_BUILD, exampleRepo, runStages } from './helpers.js';
@@ -161,7 +162,7 @@ describe('archives take files from inside the project only', () => {
     }
   });
 
-  it('a symlinked folder leading out of the project is an error; symlinks that stay inside are followed', async () => {
+  it('a symlinked folder leading out of the project is an error (and is not walked); symlinks that stay inside are followed', async () => {
     const outside = await outsideFolder();
     const repo = await example();
     await mkdir(join(repo.dir, 'docs'));
@@ -176,8 +177,19 @@ describe('archives take files from inside the project only', () => {
     expect(await archivedText(inside.ctx.distDir)).toContain('GUIDE-CONTENT');
     const out = await contextFor(repo, { dist: 'd2', builds: [ONE_TARGET], archives: [{ files: ['docs/**'] }] });
     await expect(runStages(out.ctx, [buildStage, archiveStage])).rejects.toThrow(
-      /^archives\[0\]\.files\[0\]\.src: docs\/ext\/(secret\.txt|sub\/precious\.txt) is outside the project folder/,
+      /^archives\[0\]\.files\[0\]\.src: docs\/ext is outside the project folder .* \(it resolves to .*relsign-outside-\w+\); copy outside files in with a before hook$/,
     );
+  });
+});
+
+describe('globs never walk outside the project', () => {
+  it('a symlink to / under a ** pattern is reported, not walked', async () => {
+    const repo = await repoWith({ 'a.md': 'a' });
+    await symlink('/', join(repo.dir, 'rootfs'));
+    // Were `rootfs` walked, this would list the whole machine and run into the test timeout.
+    await expect(globInProject(repo.dir, '**/*.md', 'w')).rejects.toThrow(/^w: rootfs is outside the project folder .* \(it resolves to \/\); copy outside files in with a before hook$/);
+    await rm(join(repo.dir, 'rootfs'));
+    expect((await globInProject(repo.dir, '**/*.md', 'w')).map((m) => m.match)).toEqual(['a.md']);
   });
 });
 
