@@ -86,12 +86,16 @@ export function parseYamlConfig(filepath: string, text: string): YamlParseResult
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const shown = new ConfigSource(filepath, undefined).displayName;
-  if (doc.errors.length > 0) {
+  // yaml reads a tag it does not know (`!js/function`, `!!float x`) as a plain value with only a
+  // warning: the config would then mean something other than what its author wrote.
+  const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED')];
+  if (problems.length > 0) {
     // Later YAML errors are mostly cascades of the first one: report that one.
-    const errors = doc.errors.slice(0, 1).map((e) => {
+    const errors = problems.slice(0, 1).map((e) => {
       const pos = e.linePos?.[0];
       const where = pos ? `${shown}:${pos.line}:${pos.col}` : shown;
       const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      if (e.code === 'TAG_RESOLVE_FAILED') return `${where}: YAML error: ${msg.replace(/^Unresolved tag/, 'unknown tag')} (relsign configs use plain YAML values; remove the tag)`;
       return `${where}: YAML syntax error: ${msg}`;
     });
     return { errors };
