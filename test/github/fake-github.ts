@@ -66,6 +66,8 @@ export interface RequestRecord {
   status: number;
   at: number;
   write: boolean;
+  /** For uploads: the asset name asked for. */
+  asset?: string;
 }
 
 export interface FakeGitHubOptions {
@@ -433,7 +435,7 @@ export class FakeGitHub {
 
     const repoPrefix = `/repos/${this.owner}/${this.repo}`;
     const upload = new RegExp(`^/api/uploads${repoPrefix}/releases/(\\d+)/assets$`).exec(url.pathname);
-    if (upload && method === 'POST') return this.upload(req, res, Number(upload[1]), url);
+    if (upload && method === 'POST') return this.upload(req, res, Number(upload[1]), url, record);
     if (!url.pathname.startsWith('/api/v3/')) {
       req.resume();
       return this.send(res, 'internal', 404, { message: 'Not Found', documentation_url: DOCS });
@@ -560,7 +562,7 @@ export class FakeGitHub {
     this.send(res, 'repos/update-release', 200, this.releaseJson(r));
   }
 
-  private async upload(req: IncomingMessage, res: ServerResponse, releaseId: number, url: URL): Promise<void> {
+  private async upload(req: IncomingMessage, res: ServerResponse, releaseId: number, url: URL, record: RequestRecord): Promise<void> {
     const op = 'repos/upload-release-asset';
     const r = this.releases.find((x) => x.id === releaseId);
     if (!r || this.lagged(releaseId)) {
@@ -569,6 +571,7 @@ export class FakeGitHub {
     }
     const name = url.searchParams.get('name');
     const label = url.searchParams.get('label');
+    if (name) record.asset = name;
     const lengthHeader = req.headers['content-length'];
     if (!name) {
       req.resume();
