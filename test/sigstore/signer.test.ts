@@ -127,13 +127,23 @@ describe('verifyBlob', () => {
   it('accepts every form of the signature: DER bytes, base64 text with a newline, raw r||s, high-S', async () => {
     const sig = await signer.signFile(file);
     const pub = signer.publicKeyPem;
-    await verifyBlob(file, { ...opts, publicKey: pub, signature: sig.signature });
-    await verifyBlob(file, { ...opts, publicKey: pub, signature: Buffer.from(`${sig.signature.toString('base64')}\n`) });
-    await verifyBlob(file, { ...opts, publicKey: pub, signature: sig.signature.toString('base64') });
     const parsed = p256.Signature.fromBytes(sig.signature, 'der');
-    await verifyBlob(file, { ...opts, publicKey: pub, signature: Buffer.from(parsed.toBytes('compact')) });
     const highS = new p256.Signature(parsed.r, p256.Point.Fn.ORDER - parsed.s);
-    await verifyBlob(file, { ...opts, publicKey: pub, signature: Buffer.from(highS.toBytes('der')) });
+    const forms = [
+      sig.signature,
+      Buffer.from(`${sig.signature.toString('base64')}\n`),
+      sig.signature.toString('base64'),
+      Buffer.from(parsed.toBytes('compact')),
+      Buffer.from(highS.toBytes('der')),
+    ];
+    const expected = { format: 'signature', digestAlgorithm: 'sha256', digest: sig.digest, tlogVerified: false };
+    const tampered = join(dir, 'tampered-forms');
+    await writeFile(tampered, Buffer.concat([await readFile(file), Buffer.from('x')]));
+    for (const signature of forms) {
+      expect(await verifyBlob(file, { ...opts, publicKey: pub, signature })).toEqual(expected);
+      // The same form is refused for a file it does not sign.
+      await expect(verifyBlob(tampered, { ...opts, publicKey: pub, signature })).rejects.toThrow(/^invalid signature/);
+    }
   });
 
   it('names each failure', async () => {
@@ -205,8 +215,16 @@ describe('verifyBlob', () => {
 
   it('generateKeyPair output signs and verifies end to end', async () => {
     const pems = await generateKeyPair('pw');
+    expect(pems.privateKeyPem).toMatch(/^-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n/);
     const s = await Signer.loadPem(pems.privateKeyPem, 'pw', 'cosign.key');
+    expect(s.publicKeyPem).toBe(pems.publicKeyPem);
     const sig = await s.signFile(file);
-    await verifyBlob(file, { ...opts, publicKey: pems.publicKeyPem, bundle: s.bundle(sig) });
+    expect(await verifyBlob(file, { ...opts, publicKey: pems.publicKeyPem, bundle: s.bundle(sig) })).toMatchObject({
+      format: 'sigstore-bundle',
+      digestAlgorithm: 'sha256',
+      digest: createHash('sha256').update(await readFile(file)).digest(),
+    });
+    await expect(verifyBlob(file, { ...opts, publicKey: Signer.generate().publicKeyPem, bundle: s.bundle(sig) })).rejects.toThrow(/invalid signature/);
+    await expect(Signer.loadPem(pems.privateKeyPem, 'wrong', 'cosign.key')).rejects.toThrow(/incorrect password/);
   });
 });
