@@ -1,6 +1,6 @@
 /** The library API: Signer (decrypt once, sign many files concurrently) and verifyBlob's verdicts. */
 import { createHash, createPrivateKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { link, lstat, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
@@ -118,6 +118,26 @@ describe('Signer.signFile', () => {
       messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: sig.digest.toString('base64') }, signature: sig.signature.toString('base64') },
     });
     expect((await readdir(out)).sort()).toEqual(['a.bundle', 'a.der', 'a.sig', 'a.sigstore.json']);
+  });
+
+  it('replaces an output by rename: never writes through a symlink or into a shared inode at the final name', async () => {
+    const sig = await signer.signFile(file);
+    const out = await scratch.dir();
+    const outside = await scratch.dir();
+    // A symlink planted at the signature's name must be replaced, not followed.
+    await writeFile(join(outside, 'victim.txt'), 'not a signature\n');
+    await symlink(join(outside, 'victim.txt'), join(out, 'b.sig'));
+    await signer.writeSignature(join(out, 'b.sig'), sig);
+    expect(await readFile(join(outside, 'victim.txt'), 'utf8')).toBe('not a signature\n');
+    expect((await lstat(join(out, 'b.sig'))).isSymbolicLink()).toBe(false);
+    expect(await readFile(join(out, 'b.sig'), 'utf8')).toBe(sig.signature.toString('base64'));
+    // An old signature that another name still links to keeps its bytes (readers never see a half-written file).
+    await writeFile(join(out, 'c.sigstore.json'), 'old bundle');
+    await link(join(out, 'c.sigstore.json'), join(out, 'c.previous'));
+    await signer.writeBundle(join(out, 'c.sigstore.json'), sig);
+    expect(await readFile(join(out, 'c.previous'), 'utf8')).toBe('old bundle');
+    expect(JSON.parse(await readFile(join(out, 'c.sigstore.json'), 'utf8'))).toMatchObject({ messageSignature: { signature: sig.signature.toString('base64') } });
+    expect((await readdir(out)).sort()).toEqual(['b.sig', 'c.previous', 'c.sigstore.json']);
   });
 });
 
