@@ -1,12 +1,13 @@
 /** The library API: Signer (decrypt once, sign many files concurrently) and verifyBlob's verdicts. */
 import { createHash, createPrivateKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
-import { link, lstat, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { link, lstat, open, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { p256 } from '@noble/curves/nist.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobVerificationError, decodeSignature, generateKeyPair, Signer, verifyBlob } from '../../src/sigstore/index.js';
+import { RelsignError } from '../../src/util/errors.js';
 import { Scratch, vec } from './helpers.js';
 
 const scratch = new Scratch();
@@ -90,6 +91,26 @@ describe('Signer.signFile', () => {
     const e = await signer.signFile(empty);
     expect(e.digest.toString('hex')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     await verifyBlob(empty, { publicKey: signer.publicKeyPem, signature: e.signature, ignoreTlog: true });
+  });
+
+  it('an aborted signal stops hashing mid-file with the signal\'s reason (a pipe that never ends)', async () => {
+    const fifo = join(await scratch.dir(), 'endless');
+    await execa('mkfifo', [fifo]);
+    const ac = new AbortController();
+    const reason = new RelsignError('interrupted (Ctrl-C)', { exitCode: 130 });
+    const signing = signer.signFile(fifo, { signal: ac.signal });
+    signing.catch(() => undefined);
+    // The writer keeps the pipe open: without the abort check, hashing would wait forever.
+    const writer = await open(fifo, 'w');
+    try {
+      await writer.write(Buffer.alloc(4096, 1));
+      await new Promise((r) => setTimeout(r, 50));
+      ac.abort(reason);
+      await writer.write(Buffer.alloc(4096, 2));
+      await expect(signing).rejects.toBe(reason);
+    } finally {
+      await writer.close();
+    }
   });
 
   it('a directory or missing file is a one-line error', async () => {
