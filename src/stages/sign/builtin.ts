@@ -5,7 +5,7 @@ import type { Context } from '../../pipeline/context.js';
 import { templateData } from '../../pipeline/template-data.js';
 import type { Signer } from '../../sigstore/index.js';
 import { renderTemplate, TemplateError } from '../../template/index.js';
-import { RelsignError } from '../../util/errors.js';
+import { abortReason, RelsignError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import type { SignOutputs } from './cmd.js';
 import type { SignResolver } from './resolve.js';
@@ -49,7 +49,9 @@ export class BuiltinSigners {
 
   async sign(cfg: SignConfig, where: string, r: SignResolver): Promise<SignOutputs> {
     const signer = await this.signerFor(cfg, where);
-    const sig = await signer.signFile(resolve(this.ctx.cwd, r.artifact.path));
+    const sig = await signer.signFile(resolve(this.ctx.cwd, r.artifact.path), { signal: this.ctx.signal });
+    // Interrupted while the last chunk was hashed: write nothing more.
+    if (this.ctx.signal.aborted) throw abortReason(this.ctx.signal);
     const outputs: SignOutputs = {};
     if (r.vars.signature) {
       // base64 DER, exactly what `cosign sign-blob --output-signature` writes.
