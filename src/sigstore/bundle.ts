@@ -6,6 +6,7 @@
  */
 import type { HashAlgorithm } from './algorithms.js';
 import { BlobVerificationError } from './errors.js';
+import { MAX_BUNDLE_BYTES, tooLargeMessage } from './limits.js';
 import { decodeBase64Strict } from './pem.js';
 
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -84,11 +85,14 @@ export type ParsedBundle =
       timestamps: number;
     };
 
-/** Parses either bundle format; `source` names the file in errors. */
+/** Parses either bundle format (at most 4 MiB of JSON); `source` names the file in errors. */
 export function parseBundle(text: string, source: string): ParsedBundle {
   const malformed = (why: string): never => {
     throw new BlobVerificationError('malformed-bundle', `malformed bundle ${source}: ${why}`);
   };
+  if (text.length > MAX_BUNDLE_BYTES) {
+    throw new BlobVerificationError('malformed-bundle', tooLargeMessage(`malformed bundle ${source}`, 'a bundle', text.length, MAX_BUNDLE_BYTES));
+  }
   let data: unknown;
   try {
     data = JSON.parse(text);
