@@ -9,6 +9,7 @@
 import { randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { RelsignError } from '../util/errors.js';
+import { shownJsonValue } from './errors.js';
 import { checkTextSize, MAX_KEY_BYTES } from './limits.js';
 import { decodeBase64Strict } from './pem.js';
 
@@ -150,8 +151,8 @@ export function parseEnvelope(json: Uint8Array | string, source: string): Parsed
   const root = obj(data, 'envelope');
   const kdf = obj(root.kdf, 'kdf');
   const cipher = obj(root.cipher, 'cipher');
-  if (kdf.name !== 'scrypt') malformed(`unsupported kdf ${JSON.stringify(kdf.name)} (want "scrypt")`);
-  if (cipher.name !== 'nacl/secretbox') malformed(`unsupported cipher ${JSON.stringify(cipher.name)} (want "nacl/secretbox")`);
+  if (kdf.name !== 'scrypt') malformed(`unsupported kdf ${shownJsonValue(kdf.name)} (want "scrypt")`);
+  if (cipher.name !== 'nacl/secretbox') malformed(`unsupported cipher ${shownJsonValue(cipher.name)} (want "nacl/secretbox")`);
   const p = obj(kdf.params, 'kdf.params');
   const params = { N: p.N, r: p.r, p: p.p };
   if (![params.N, params.r, params.p].every((v) => typeof v === 'number')) malformed('"kdf.params" must have numeric N, r and p');
