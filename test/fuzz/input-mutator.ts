@@ -206,7 +206,8 @@ export function mutateBytes(rng: Rng, input: Buffer, other?: Buffer): Buffer {
       const s = at();
       const chunk = b.subarray(s, Math.min(b.length, s + rng.range(1, 8)));
       const fill = chunk.length > 0 ? chunk : Buffer.from('A');
-      const times = Math.ceil(rng.pick([1 << 10, 1 << 14, 1 << 17, 1 << 19]) / fill.length);
+      // Mostly tens of KiB; now and then half a MiB (enough to expose quadratic work and deep regex stacks).
+      const times = Math.ceil((rng.chance(0.1) ? 1 << 19 : rng.pick([1 << 10, 1 << 12, 1 << 14, 1 << 16])) / fill.length);
       b = Buffer.concat([b.subarray(0, s), Buffer.alloc(fill.length * times, fill), b.subarray(s)]);
       return b;
     }
@@ -286,6 +287,8 @@ export async function fuzz<T>(target: FuzzTarget<T>): Promise<{ cases: number; r
     const rng = new Rng(target.seed, i);
     const input = target.generate(rng, i);
     const where = `${target.name}: seed=${target.seed} case=${i} (re-run: RELSIGN_FUZZ_SEED=${target.seed} RELSIGN_FUZZ_CASE=${i}); input ${preview(input)}`;
+    // RELSIGN_FUZZ_TRACE=1 names each case before it runs: the way to find one that hangs.
+    if (process.env.RELSIGN_FUZZ_TRACE) process.stderr.write(`${target.name} case ${i}\n`);
     const started = performance.now();
     let output: unknown;
     let error: unknown;
@@ -297,6 +300,7 @@ export async function fuzz<T>(target: FuzzTarget<T>): Promise<{ cases: number; r
       error = err;
     }
     const ms = performance.now() - started;
+    if (process.env.RELSIGN_FUZZ_TRACE) process.stderr.write(`${target.name} case ${i}: ${ms.toFixed(1)} ms\n`);
     slowestMs = Math.max(slowestMs, ms);
     cases++;
     if (threw) {

@@ -314,3 +314,41 @@ describe("cosign's and Sigstore's real files are well inside the limits", () => 
     expect(bundles).toBeGreaterThan(40);
   });
 });
+
+describe('hostile JSON values in bundles and key envelopes are named, never serialised', () => {
+  const nested = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+  it('a media type nested 100,000 levels deep: unsupported bundle, one short line (it overflowed the stack)', () => {
+    const run = (): unknown => parseBundle(`{"mediaType":${nested(100_000)}}`, 'deep.json');
+    expect(run).toThrow(BlobVerificationError);
+    expect(run).toThrow(/^unsupported bundle deep\.json: unknown media type a object$/);
+  });
+
+  it('a 3 MB media type string is cut in the message', () => {
+    let message = '';
+    try {
+      parseBundle(JSON.stringify({ mediaType: 'x'.repeat(3_000_000) }), 'long.json');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^unsupported bundle long\.json: unknown media type "x{60}…"$/);
+  });
+
+  it.each([
+    ['constructor', /digest algorithm "constructor"/],
+    ['__proto__', /digest algorithm "__proto__"/],
+    [[[[['SHA2_256']]]], /digest algorithm an array/],
+  ])('messageDigest.algorithm %j is an unsupported digest algorithm, not a crash or an inherited property', (algorithm, msg) => {
+    const bundle = {
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: { publicKey: { hint: 'x' } },
+      messageSignature: { messageDigest: { algorithm, digest: Buffer.alloc(32).toString('base64') }, signature: 'QUFB' },
+    };
+    expect(() => parseBundle(JSON.stringify(bundle), 'b.json')).toThrow(msg);
+  });
+
+  it('a key envelope whose kdf name is nested deep: a malformed-key line naming the file', () => {
+    const env = `{"kdf":{"name":${nested(10_000)}},"cipher":{"name":"nacl/secretbox"}}`;
+    expect(() => parseEnvelope(env, 'deep.key')).toThrow(/^deep\.key: malformed encrypted key: unsupported kdf a object \(want "scrypt"\)$/);
+  });
+});
