@@ -120,11 +120,11 @@ function configInput(rng: Rng): { name: string; text: string } {
   let text: string;
   if (kind < 8) text = mutate(rng, CORPUS).toString('utf8');
   else if (kind < 14) text = mutateTree(rng, rng.pick(CORPUS));
-  else if (kind === 14) text = deepYaml(rng, rng.pick([50, 1000, 5000]));
-  else if (kind === 15) text = deepJson(rng, rng.pick([50, 1000, 5000]));
+  else if (kind === 14) text = deepYaml(rng, rng.pick([50, 500, 3000]));
+  else if (kind === 15) text = deepJson(rng, rng.pick([50, 500, 3000]));
   else if (kind === 16) text = `project_name: ${rng.pick(['x', '"', "'", '|', '>', '&a', '*a', '!!binary', '!js/function', '%TAG'])}${randomText(rng, 200)}\n`;
   else if (kind === 17) text = stringifyYaml(randomJson(rng, 6, VOCABULARY));
-  else if (kind === 18) text = `${rng.pick(['builds', 'signs', 'archives', 'release', 'changelog'])}:\n${`  - ${rng.pick(VOCABULARY)}\n`.repeat(rng.pick([10, 5000]))}`;
+  else if (kind === 18) text = `${rng.pick(['builds', 'signs', 'archives', 'release', 'changelog'])}:\n${`  - ${rng.pick(VOCABULARY)}\n`.repeat(rng.pick([10, 2000]))}`;
   else text = randomText(rng, 2000);
   return { name: rng.chance(0.85) ? 'relsign.config.yaml' : 'relsign.config.json', text };
 }
