@@ -114,8 +114,9 @@ export async function readKeyRef(ref: string, env: NodeJS.ProcessEnv = process.e
   if (ref.startsWith(ENV_SCHEME)) {
     const name = ref.slice(ENV_SCHEME.length);
     if (!name) throw new RelsignError(`${ref}: missing environment variable name (use env://VAR)`);
-    const text = env[name];
-    if (text === undefined) throw new RelsignError(`${ref}: environment variable ${name} is not set`);
+    // Own properties only: `env://constructor` must not find Object.prototype's.
+    const text = Object.hasOwn(env, name) ? env[name] : undefined;
+    if (typeof text !== 'string') throw new RelsignError(`${ref}: environment variable ${name} is not set`);
     if (text.trim() === '') throw new RelsignError(`${ref}: environment variable ${name} is empty`);
     checkTextSize(text, MAX_KEY_BYTES, ref, 'a PEM key');
     return { text, name: ref };
@@ -252,7 +253,7 @@ export function parseImportablePrivateKey(text: string, source: string): KeyObje
     throw new RelsignError(`${source}: unsupported private key: encrypted legacy PEM (decrypt it first, e.g. with openssl)`);
   }
   const types: Record<string, 'pkcs1' | 'sec1' | 'pkcs8'> = { 'RSA PRIVATE KEY': 'pkcs1', 'EC PRIVATE KEY': 'sec1', 'PRIVATE KEY': 'pkcs8' };
-  const type = types[block.type];
+  const type = Object.hasOwn(types, block.type) ? types[block.type] : undefined;
   if (!type) {
     const why =
       block.type === 'ENCRYPTED PRIVATE KEY'

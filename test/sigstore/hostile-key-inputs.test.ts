@@ -20,6 +20,7 @@ import {
   parseBundle,
   parseEncryptedKeyPem,
   parseEnvelope,
+  parseImportablePrivateKey,
   parsePublicKeyPem,
   readKeyRef,
   Signer,
@@ -350,5 +351,19 @@ describe('hostile JSON values in bundles and key envelopes are named, never seri
   it('a key envelope whose kdf name is nested deep: a malformed-key line naming the file', () => {
     const env = `{"kdf":{"name":${nested(10_000)}},"cipher":{"name":"nacl/secretbox"}}`;
     expect(() => parseEnvelope(env, 'deep.key')).toThrow(/^deep\.key: malformed encrypted key: unsupported kdf a object \(want "scrypt"\)$/);
+  });
+});
+
+describe('names that are also Object.prototype properties', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('a PEM labelled "%s" is an unsupported private key, not a TypeError', async (label) => {
+    const body = (await readFile(vec('extended', 'keys', 'import', 'validecp256.key'), 'utf8')).replace(/EC PRIVATE KEY/g, label);
+    const run = (): unknown => parseImportablePrivateKey(body, 'odd.key');
+    expect(run).toThrow(RelsignError);
+    expect(run).toThrow(new RegExp(`^odd\\.key: unsupported private key: PEM type "${label}"`));
+  });
+
+  it.each(['constructor', 'toString', '__proto__'])('env://%s is "not set" when no such variable exists', async (name) => {
+    await expect(readKeyRef(`env://${name}`, {})).rejects.toThrow(`env://${name}: environment variable ${name} is not set`);
+    await expect(readKeyRef(`env://${name}`, process.env)).rejects.toThrow(`env://${name}: environment variable ${name} is not set`);
   });
 });
