@@ -9,7 +9,7 @@ import { parseDuration } from '../../src/pipeline/runner.js';
 import { normalizeBoolArgs } from '../../src/sigstore/flags.js';
 import { splitArgs } from '../../src/util/argv.js';
 import { RelsignError } from '../../src/util/errors.js';
-import { fuzz, fuzzRuns, fuzzSeed, mutate, randomText } from './input-mutator.js';
+import { fuzz, fuzzRuns, fuzzSeed, fuzzTimeout, mutate, randomText } from './input-mutator.js';
 
 const SEED = fuzzSeed(0x5eed_a59f);
 const RUNS = fuzzRuns(2000);
@@ -34,7 +34,7 @@ describe('fuzz: parseDuration (--timeout)', () => {
       },
     });
     expect(r.cases).toBe(RUNS);
-  });
+  }, fuzzTimeout(RUNS));
 });
 
 describe('fuzz: splitArgs (hook and build command strings)', () => {
@@ -63,7 +63,7 @@ describe('fuzz: splitArgs (hook and build command strings)', () => {
     });
     expect(r.rejected).toBeGreaterThan(0);
     expect(r.rejected).toBeLessThan(r.cases);
-  });
+  }, fuzzTimeout(RUNS));
 });
 
 describe('fuzz: normalizeBoolArgs (--flag=true|false)', () => {
@@ -98,5 +98,5 @@ describe('fuzz: normalizeBoolArgs (--flag=true|false)', () => {
       },
     });
     expect(r.rejected).toBeGreaterThan(0);
-  });
+  }, fuzzTimeout(RUNS));
 });

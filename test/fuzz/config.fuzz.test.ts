@@ -15,7 +15,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { RelsignError } from '../../src/util/errors.js';
 import { REPO_ROOT } from '../helpers/cli.js';
-import { deepJson, deepYaml, fuzz, fuzzRuns, fuzzSeed, mutate, randomJson, randomText, type Rng } from './input-mutator.js';
+import { deepJson, deepYaml, fuzz, fuzzRuns, fuzzSeed, fuzzTimeout, mutate, randomJson, randomText, type Rng } from './input-mutator.js';
 
 const SEED = fuzzSeed(0x5eed_c0f9);
 const RUNS = fuzzRuns(2000);
@@ -154,5 +154,5 @@ describe('fuzz: config loader (what relsign check runs)', () => {
     // Both outcomes are exercised: plenty of inputs load, plenty are refused.
     expect(r.rejected).toBeGreaterThan(RUNS / 10);
     expect(r.rejected).toBeLessThan(r.cases - RUNS / 20);
-  });
+  }, fuzzTimeout(RUNS));
 });

@@ -324,3 +324,8 @@ export async function fuzz<T>(target: FuzzTarget<T>): Promise<{ cases: number; r
   }
   return { cases, rejected, slowestMs };
 }
+
+/** A vitest timeout for a fuzz test of `runs` cases: generous, since soaks scale the runs up. */
+export function fuzzTimeout(runs: number): number {
+  return Math.max(120_000, runs * 60);
+}

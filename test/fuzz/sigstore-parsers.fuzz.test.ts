@@ -31,7 +31,7 @@ import {
 import { decodeBase64Strict } from '../../src/sigstore/pem.js';
 import { RelsignError } from '../../src/util/errors.js';
 import { vec } from '../sigstore/helpers.js';
-import { deepJson, fuzz, fuzzRuns, fuzzSeed, mutate, randomJson, randomText, type Rng } from './input-mutator.js';
+import { deepJson, fuzz, fuzzRuns, fuzzSeed, fuzzTimeout, mutate, randomJson, randomText, type Rng } from './input-mutator.js';
 
 const SEED = fuzzSeed(0x5eed_0008);
 const isRelsignError = (err: unknown): boolean => err instanceof RelsignError;
@@ -195,7 +195,7 @@ describe('fuzz: PEM and base64', () => {
       },
     });
     expect(r.rejected).toBe(0);
-  });
+  }, fuzzTimeout(RUNS));
 
   it('decodeBase64Strict stays linear on megabytes (the regex overflowed the stack)', () => {
     for (const s of ['A'.repeat(4 << 20), 'AAAA\n'.repeat(1 << 19), `${'A'.repeat(4 << 20)}!`, '='.repeat(1 << 20)]) {
@@ -208,7 +208,7 @@ describe('fuzz: PEM and base64', () => {
     const r = await fuzz({ name: 'decodePem', seed: SEED, runs: RUNS, generate: (rng) => pemInput(rng, PEMS), run: (t) => decodePem(t, 'fuzz.pem'), allowed: isRelsignError });
     expect(r.rejected).toBeGreaterThan(RUNS / 10);
     expect(r.rejected).toBeLessThan(r.cases);
-  });
+  }, fuzzTimeout(RUNS));
 });
 
 describe('fuzz: keys', () => {
@@ -228,7 +228,7 @@ describe('fuzz: keys', () => {
       allowed: isRelsignError,
     });
     expect(r.rejected).toBeLessThan(r.cases);
-  });
+  }, fuzzTimeout(RUNS));
 
   it('parseEnvelope: only RelsignError, and a parsed envelope opens or says "incorrect password" without hanging', async () => {
     // Small N so that opening stays cheap; the mutations may raise it, within the limits.
@@ -250,12 +250,12 @@ describe('fuzz: keys', () => {
     });
     expect(r.rejected).toBeLessThan(r.cases);
     expect(opened).toBeGreaterThan(10);
-  });
+  }, fuzzTimeout(RUNS));
 
   it('parsePublicKeyPem: only RelsignError', async () => {
     const r = await fuzz({ name: 'parsePublicKeyPem', seed: SEED, runs: RUNS, generate: (rng) => pemInput(rng, PUBLIC_KEYS), run: (t) => parsePublicKeyPem(t, 'fuzz.pub'), allowed: isRelsignError });
     expect(r.rejected).toBeLessThan(r.cases);
-  });
+  }, fuzzTimeout(RUNS));
 
   it('parseImportablePrivateKey: only RelsignError', async () => {
     const r = await fuzz({
@@ -267,7 +267,7 @@ describe('fuzz: keys', () => {
       allowed: isRelsignError,
     });
     expect(r.rejected).toBeLessThan(r.cases);
-  });
+  }, fuzzTimeout(RUNS));
 });
 
 /** A password picked from the input, so a run is reproducible without a second generator. */
@@ -306,7 +306,7 @@ describe('fuzz: DER', () => {
       allowed: () => false,
     });
     expect(r.cases).toBe(RUNS);
-  });
+  }, fuzzTimeout(RUNS));
 });
 
 describe('fuzz: signatures', () => {
@@ -323,7 +323,7 @@ describe('fuzz: signatures', () => {
       allowed: isVerificationError,
     });
     expect(r.rejected).toBeGreaterThan(0);
-  });
+  }, fuzzTimeout(RUNS));
 
   it('verifyBlob with a mutated signature: only BlobVerificationError, never a forgery', async () => {
     const pems = signers.map((s) => s.publicKeyPem);
@@ -339,7 +339,7 @@ describe('fuzz: signatures', () => {
         expect(independentlyValid(generated[c.key]!, decodeSignature(c.sig)), 'an accepted signature is a real one').toBe(true);
       },
     });
-  });
+  }, fuzzTimeout(RUNS));
 });
 
 /** OpenSSL's verdict on `sig` over ARTIFACT: DER or r‖s, with the curve's hash or SHA-256 (what cosign tries). */
@@ -371,7 +371,7 @@ describe('fuzz: bundles', () => {
     });
     expect(r.rejected).toBeGreaterThan(RUNS / 10);
     expect(r.rejected).toBeLessThan(r.cases);
-  });
+  }, fuzzTimeout(RUNS));
 
   it('verifyBlob with a mutated bundle, with and without a trusted root: only RelsignError', async () => {
     const trustedRoot: unknown = JSON.parse(readFileSync(vec('sigstore-conformance', 'public-good-trusted_root.json'), 'utf8'));
@@ -394,5 +394,5 @@ describe('fuzz: bundles', () => {
         }),
       allowed: isRelsignError,
     });
-  });
+  }, fuzzTimeout(RUNS));
 });
