@@ -124,6 +124,25 @@ describe('retries', () => {
     );
   });
 
+  it('a registry that drops a chunk (its Range does not advance) fails the upload with a clear error', async () => {
+    const data = randomBytes(3000);
+    let patches = 0;
+    await withProxy(
+      {
+        intercept: (req) =>
+          req.method === 'PATCH' && ++patches === 2
+            ? { status: 202, headers: { location: req.url, range: '0-999', 'content-length': '0' } }
+            : undefined,
+      },
+      async (p) => {
+        const err = (await client()
+          .pushBlob({ registry: p.host, repository: 'retry/range' }, { digest: sha256(data), size: data.length }, () => data, { chunkSize: 1000 })
+          .catch((e) => e)) as Error;
+        expect(err.message).toBe(`push ${p.host}/retry/range: blob ${sha256(data)}: registry holds 1000 bytes after a chunk ending at 2000`);
+      },
+    );
+  });
+
   it('429 with Retry-After and 500 on GET are retried; gives up after `retries` with the registry status', async () => {
     const { manifestDigest } = await seedImage('retry/get');
     let n = 0;
