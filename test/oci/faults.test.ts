@@ -209,6 +209,36 @@ describe('redirects and connection errors', () => {
     }
   });
 
+  it('reads referrers from a registry that has the API, filtering by artifactType when the registry did not', async () => {
+    const subject = sha256('subject');
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: OCI_MANIFEST, digest: sha256('sig'), size: 10, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' },
+        { mediaType: OCI_MANIFEST, digest: sha256('sbom'), size: 11, artifactType: 'application/spdx+json' },
+        { mediaType: OCI_MANIFEST, digest: 'not a digest' },
+      ],
+    };
+    const urls: string[] = [];
+    const fake = http.createServer((req, res) => {
+      urls.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
+      res.end(JSON.stringify(index));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(fake.address() as net.AddressInfo).port}`;
+    try {
+      const all = await client().getReferrers({ registry: host, repository: 'app' }, subject);
+      expect(all).toEqual({ supported: true, manifests: index.manifests.slice(0, 2) });
+      const sigs = await client().getReferrers({ registry: host, repository: 'app' }, subject, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+      expect(sigs.manifests.map((m) => m.digest)).toEqual([sha256('sig')]);
+      expect(urls[1]).toBe(`/v2/app/referrers/${subject}?artifactType=application%2Fvnd.dev.sigstore.bundle.v0.3%2Bjson`);
+    } finally {
+      fake.close();
+    }
+  });
+
   it('an unreachable registry is one line: cannot connect (ECONNREFUSED)', async () => {
     const port = await freePort();
     const err = (await client().headBlob({ registry: `127.0.0.1:${port}`, repository: 'x' }, sha256('x')).catch((e) => e)) as Error;
