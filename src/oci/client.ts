@@ -5,7 +5,7 @@ import { RelsignError } from '../util/errors.js';
 import { streamingFetch } from '../github/http.js';
 import { RegistryAuth } from './auth.js';
 import { dockerConfigCredentials, type CredentialResolver } from './credentials.js';
-import { DEFAULT_BACKOFF, discard, readLimited, retryAfterMs, send, sleep, type Backoff, type BodySource, type TransportOptions } from './http.js';
+import { ConnectError, DEFAULT_BACKOFF, RETRYABLE_CODES, discard, readLimited, retryAfterMs, send, sleep, type Backoff, type BodySource, type TransportOptions } from './http.js';
 import { digestProblem, isDigest, validRepository, validTag } from './reference.js';
 import { DEFAULT_MANIFEST_ACCEPT, type Descriptor } from './types.js';
 
@@ -253,13 +253,12 @@ export class RegistryClient {
     }
   }
 
+  /** Connection errors name the registry as the user wrote it (docker.io, not registry-1.docker.io). */
   private async sendWithHost(registry: string, req: Parameters<typeof send>[0]): Promise<Response> {
     try {
       return await send(req, this.transport);
     } catch (err) {
-      if (err instanceof RelsignError && err.message.startsWith(`registry ${req.url.host}:`) && req.url.host !== registry) {
-        throw new RelsignError(this.redact(err.message.replace(`registry ${req.url.host}:`, `registry ${registry}:`)), { cause: err });
-      }
+      if (err instanceof ConnectError && err.host !== registry) throw new ConnectError(registry, err.code, err.cause);
       throw err;
     }
   }
@@ -577,10 +576,8 @@ export class RegistryClient {
     } catch (err) {
       if (chunks?.error) throw chunks.error;
       if (err instanceof RetryableUpload) throw err;
-      const cause = (err as { cause?: unknown }).cause;
-      if (err instanceof RelsignError && cause && (err.message.includes('cannot connect (ECONNRESET)') || err.message.includes('cannot connect (EPIPE)') || err.message.includes('cannot connect (UND_ERR_SOCKET)'))) {
-        throw new RetryableUpload(err);
-      }
+      // A connection dropped mid-upload; the session may be gone, so the upload starts over.
+      if (err instanceof ConnectError && err.code !== undefined && RETRYABLE_CODES.has(err.code)) throw new RetryableUpload(err);
       throw err;
     }
   }

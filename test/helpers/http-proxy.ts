@@ -19,6 +19,8 @@ export interface ProxyHooks {
   intercept?(req: ProxiedRequest): { status: number; headers?: Record<string, string>; body?: string | Buffer } | undefined;
   /** Replace the registry's response body (return undefined to keep it). */
   transform?(req: ProxiedRequest, status: number, body: Buffer): Buffer | undefined;
+  /** Drop the connection without an answer (a reset) instead of forwarding. */
+  reset?(req: ProxiedRequest): boolean;
   /** Keep request bodies in `requests` (default true; off for large uploads, `body` is then empty). */
   recordBodies?: boolean;
 }
@@ -40,6 +42,10 @@ export async function startProxy(targetHost: string, hooks: ProxyHooks = {}): Pr
     req.on('end', () => {
       const seen: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
       requests.push(hooks.recordBodies === false ? { ...seen, body: Buffer.alloc(0) } : seen);
+      if (hooks.reset?.(seen)) {
+        req.socket.destroy();
+        return;
+      }
       const answer = hooks.intercept?.(seen);
       if (answer) {
         res.writeHead(answer.status, answer.headers ?? {});

@@ -124,6 +124,23 @@ describe('retries', () => {
     );
   });
 
+  it('a connection reset during the upload PUT restarts the upload; on a GET it is retried', async () => {
+    const data = randomBytes(4000);
+    let puts = 0;
+    let gets = 0;
+    await withProxy(
+      { reset: (req) => (req.method === 'PUT' && ++puts === 1) || (req.method === 'GET' && req.url.includes('/blobs/') && ++gets === 1) },
+      async (p) => {
+        let opened = 0;
+        const repo = { registry: p.host, repository: 'retry/reset' };
+        expect(await client().pushBlob(repo, { digest: sha256(data), size: data.length }, () => (opened++, Readable.from([data])))).toBe('uploaded');
+        expect(opened).toBe(2);
+        expect(Buffer.compare(await client().getBlobBytes(repo, sha256(data)), data)).toBe(0);
+        expect(gets).toBe(2);
+      },
+    );
+  });
+
   it('a registry that drops a chunk (its Range does not advance) fails the upload with a clear error', async () => {
     const data = randomBytes(3000);
     let patches = 0;
