@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import net from 'node:net';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { RelsignError } from '../util/errors.js';
 import { streamingFetch } from '../github/http.js';
 import { RegistryAuth } from './auth.js';
@@ -427,7 +427,9 @@ export class RegistryClient {
     }
     const body = Readable.fromWeb(res.body as any);
     body.on('error', (err) => verifier.destroy(err instanceof RelsignError ? err : this.error(op, `blob ${digest}: download failed (${(err as Error).message})`, err)));
-    return body.pipe(verifier);
+    // pipeline, not pipe: a consumer that stops early (destroys the verifier) also ends the download.
+    pipeline(body, verifier, () => undefined);
+    return verifier;
   }
 
   async getBlobBytes(repo: RepoRef, digest: string, maxBytes = MAX_MANIFEST_BYTES): Promise<Buffer> {
