@@ -3,7 +3,9 @@ import { registerCheck } from './check.js';
 import { registerGenerateKeyPair } from './generate-key-pair.js';
 import { registerImportKeyPair } from './import-key-pair.js';
 import { registerRelease } from './release.js';
+import { registerSign } from './sign.js';
 import { registerSignBlob } from './sign-blob.js';
+import { registerVerify } from './verify.js';
 import { registerVerifyBlob } from './verify-blob.js';
 
 /**
@@ -18,4 +20,6 @@ export function registerCommands(program: Command): void {
   registerImportKeyPair(program);
   registerSignBlob(program);
   registerVerifyBlob(program);
+  registerSign(program);
+  registerVerify(program);
 }
