@@ -81,11 +81,18 @@ export async function cliSigningIdentity(
   const { SigstoreClient, checkServiceURL, resolveServiceURLs } = await import('./services.js');
   const keyless = !flags.key;
   if (keyless && !flags.tlogUpload) throw new UsageError(`${command}: keyless signing always records the signature in the transparency log; --tlog-upload=false needs --key`);
+  const { parseDuration } = await import('./retry.js');
   const timeoutMs = flags.timeout !== undefined ? parseDuration(flags.timeout, '--timeout') : undefined;
+  // Flags first, then RELSIGN_*_URL: private deployments can point pasted cosign arguments at their services.
+  const url = (flag: string | undefined, name: string, envName: string) => {
+    if (flag) return checkServiceURL(flag, name);
+    const env = process.env[envName];
+    return env ? checkServiceURL(env, envName) : undefined;
+  };
   const given = {
-    fulcioURL: flags.fulcioUrl ? checkServiceURL(flags.fulcioUrl, '--fulcio-url') : undefined,
-    rekorURL: flags.rekorUrl ? checkServiceURL(flags.rekorUrl, '--rekor-url') : undefined,
-    tsaURL: flags.timestampServerUrl ? checkServiceURL(flags.timestampServerUrl, '--timestamp-server-url') : undefined,
+    fulcioURL: url(flags.fulcioUrl, '--fulcio-url', 'RELSIGN_FULCIO_URL'),
+    rekorURL: url(flags.rekorUrl, '--rekor-url', 'RELSIGN_REKOR_URL'),
+    tsaURL: url(flags.timestampServerUrl, '--timestamp-server-url', 'RELSIGN_TSA_URL'),
   };
   let signer: Signer | undefined;
   if (flags.key) signer = await Signer.load(flags.key, () => getPassword());
@@ -118,16 +125,6 @@ async function confirmUpload(notice: string, yes: boolean, stdinBusy: boolean): 
   } finally {
     rl.close();
   }
-}
-
-/** `30s`, `2m`, `1500ms`, or a bare number of seconds. */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d{1,7})(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag}: invalid duration ${JSON.stringify(text)} (e.g. 30s, 2m, 1500ms)`);
-  const n = Number(m[1]);
-  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
-  if (ms <= 0 || ms > 3_600_000) throw new UsageError(`${flag}: ${JSON.stringify(text)} is out of range (1ms to 1h)`);
-  return ms;
 }
 
 export async function runSignBlob(file: string, flags: SignBlobFlags): Promise<void> {

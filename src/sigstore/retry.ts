@@ -127,3 +127,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/** `30s`, `2m`, `1500ms`, or a bare number of seconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d{1,7})(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new RelsignError(`${flag}: invalid duration ${JSON.stringify(text)} (e.g. 30s, 2m, 1500ms)`);
+  const n = Number(m[1]);
+  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  if (ms <= 0 || ms > 3_600_000) throw new RelsignError(`${flag}: ${JSON.stringify(text)} is out of range (1ms to 1h)`);
+  return ms;
+}

@@ -11,6 +11,9 @@
  * issuer: GitHub Actions → `https://github.com/<job_workflow_ref>`, GitLab →
  * `https://gitlab.com/<ci_config_ref_uri>`, otherwise `email` or `sub`.
  *
+ * The Rekor front stores dsse entries in Rekor's canonical form (the mock
+ * would log the proposed entry verbatim, which no verifier accepts).
+ *
  * Faults are injected per service with `fault(service, …)`: answer `status`
  * for the next `times` requests (e.g. 502 twice), or `hang` (accept the
  * request, never answer). `requests` counts what each service received.
@@ -147,6 +150,29 @@ function checkToken(token: string, oidcPublicKey: KeyObject): Record<string, unk
   return claims;
 }
 
+/** Rekor's canonical dsse v0.0.1 body for a proposed entry (hashes, signature and verifier); other kinds unchanged. */
+function canonicalDsse(body: string): string {
+  let entry: { kind?: string; apiVersion?: string; spec?: { proposedContent?: { envelope?: string; verifiers?: string[] } } };
+  try {
+    entry = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  const proposed = entry.spec?.proposedContent;
+  if (entry.kind !== 'dsse' || !proposed?.envelope) return body;
+  const env = JSON.parse(proposed.envelope) as { payload: string; signatures: Array<{ sig: string }> };
+  const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+  return JSON.stringify({
+    apiVersion: entry.apiVersion ?? '0.0.1',
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha(proposed.envelope) },
+      payloadHash: { algorithm: 'sha256', value: sha(Buffer.from(env.payload, 'base64')) },
+      signatures: env.signatures.map((s, i) => ({ signature: s.sig, verifier: proposed.verifiers?.[i] ?? proposed.verifiers?.[0] })),
+    },
+  });
+}
+
 interface Served {
   url: string;
   server: http.Server;
@@ -255,7 +281,8 @@ export async function startSigstoreServices(): Promise<SigstoreServices> {
   const tlogKeys = ec();
   const tlog = await initializeTLog(rekorServed.url, tlogKeys);
   const rekor = rekorHandler(tlog);
-  rekorRoutes[rekor.path] = rekor.fn;
+  // The mock logs the proposed entry verbatim; Rekor stores a dsse entry in its canonical form.
+  rekorRoutes[rekor.path] = async (body) => rekor.fn(canonicalDsse(body));
   const tsaH = tsaHandler(tsa);
   const tsaServed = await serve('tsa', { [tsaH.path]: tsaH.fn }, state);
 

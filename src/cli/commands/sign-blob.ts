@@ -20,9 +20,9 @@ export function registerSignBlob(program: Command): void {
     .option('-y, --yes', 'agree to the transparency log upload without a prompt', false)
     .addOption(new Option('--no-yes').hideHelp())
     .option('--identity-token <token>', 'keyless: OIDC identity token, or a file holding it (default: SIGSTORE_ID_TOKEN, or the GitHub Actions token)')
-    .option('--fulcio-url <url>', 'keyless: Fulcio (default: the public-good signing config)')
-    .option('--rekor-url <url>', 'Rekor transparency log (default: the public-good signing config)')
-    .option('--timestamp-server-url <url>', 'RFC 3161 timestamp authority to countersign the signature (default: none)')
+    .option('--fulcio-url <url>', 'keyless: Fulcio (default: RELSIGN_FULCIO_URL, else the public-good signing config)')
+    .option('--rekor-url <url>', 'Rekor transparency log (default: RELSIGN_REKOR_URL, else the public-good signing config)')
+    .option('--timestamp-server-url <url>', 'RFC 3161 timestamp authority (default: RELSIGN_TSA_URL, else none)')
     .option('--timeout <duration>', 'per-request timeout for Fulcio, Rekor, the TSA and the OIDC endpoint (default 30s; each is retried 3 times)')
     .action(async (file: string, flags: import('../../sigstore/cli.js').SignBlobFlags) => {
       const { runSignBlob } = await import('../../sigstore/cli.js');
