@@ -101,8 +101,12 @@ export async function cliSigningIdentity(
   // The token first: without one there is nothing to confirm.
   const { getIdentityToken } = await import('./identity.js');
   const token = keyless ? await getIdentityToken({ token: flags.identityToken, env: process.env, retry: { timeoutMs } }) : undefined;
+  // Refuse before any network access when consent cannot be given.
+  const refused = 'transparency log upload not confirmed: pass --yes to agree, or --tlog-upload=false (with --key) to sign without it';
+  const canPrompt = !options.stdinBusy && process.stdin.isTTY === true;
+  if (!flags.yes && !canPrompt) throw new UsageError(refused);
   const urls = await resolveServiceURLs(given, { fulcio: keyless, rekor: true }, (line) => say(`relsign: ${line}`));
-  await confirmUpload(privacyNotice(keyless, urls.rekorURL!), flags.yes, options.stdinBusy ?? false);
+  await confirmUpload(privacyNotice(keyless, urls.rekorURL!), flags.yes, refused);
   const client = new SigstoreClient({
     ...urls,
     retry: { timeoutMs },
@@ -112,11 +116,9 @@ export async function cliSigningIdentity(
   return { identity: { kind: 'key', signer: signer!, tlog: client }, keyless, destroy: () => signer?.destroy() };
 }
 
-async function confirmUpload(notice: string, yes: boolean, stdinBusy: boolean): Promise<void> {
+async function confirmUpload(notice: string, yes: boolean, refused: string): Promise<void> {
   say(notice);
   if (yes) return;
-  const refused = 'transparency log upload not confirmed: pass --yes to agree, or --tlog-upload=false (with --key) to sign without it';
-  if (stdinBusy || !process.stdin.isTTY) throw new UsageError(refused);
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {

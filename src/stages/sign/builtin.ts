@@ -105,11 +105,14 @@ export class BuiltinSigners {
   private async sigstoreClient(cfg: SignConfig, where: string, keyless: boolean): Promise<SigstoreClient> {
     const { SigstoreClient, checkServiceURL, resolveServiceURLs } = await import('../../sigstore/services.js');
     const { parseDuration } = await import('../../sigstore/retry.js');
+    // The entry's URL, else RELSIGN_FULCIO_URL / RELSIGN_REKOR_URL / RELSIGN_TSA_URL, else the public-good config.
     const url = (field: 'fulcio_url' | 'rekor_url' | 'tsa_url') => {
       const v = cfg[field];
-      if (v === undefined) return undefined;
-      const rendered = this.renderSetting(v, `${where}.${field}`).trim();
-      return rendered ? checkServiceURL(rendered, `${where}.${field}`) : undefined;
+      const rendered = v === undefined ? '' : this.renderSetting(v, `${where}.${field}`).trim();
+      if (rendered) return checkServiceURL(rendered, `${where}.${field}`);
+      const envName = `RELSIGN_${field.split('_')[0]!.toUpperCase()}_URL`;
+      const env = this.ctx.env[envName];
+      return env ? checkServiceURL(env, envName) : undefined;
     };
     const timeoutMs = cfg.timeout !== undefined ? parseDuration(cfg.timeout, `${where}.timeout`) : undefined;
     const urls = await resolveServiceURLs(
