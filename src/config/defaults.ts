@@ -124,13 +124,15 @@ export function applyDefaults(raw: Raw, fallback: { projectName: string }): Rels
 
 function signDefaults(s: Raw, kind: 'blob' | 'docker'): SignConfig {
   // `signer` defaults to cmd when a cmd is given; a bare `key:` means the in-process signer.
-  const signer: 'cmd' | 'builtin' = s.signer ?? (s.cmd ? 'cmd' : s.key ? 'builtin' : 'cmd');
+  const signer: 'cmd' | 'builtin' | 'keyless' = s.signer ?? (s.cmd ? 'cmd' : s.key ? 'builtin' : 'cmd');
+  const keyless = signer === 'keyless';
   const base: SignConfig = {
     ...s,
     id: s.id ?? 'default',
     signer,
     args: s.args ?? [],
-    signature: s.signature ?? (kind === 'blob' ? '${artifact}.sig' : ''),
+    // keyless writes a Sigstore bundle by default; a .sig and .pem only when asked.
+    signature: s.signature ?? (kind === 'blob' && !keyless ? '${artifact}.sig' : ''),
     artifacts: s.artifacts ?? (kind === 'blob' ? 'none' : undefined),
     ids: s.ids ?? [],
     env: s.env ?? [],
@@ -138,6 +140,17 @@ function signDefaults(s: Raw, kind: 'blob' | 'docker'): SignConfig {
   if (signer === 'cmd') {
     base.cmd = s.cmd ?? (kind === 'blob' ? 'gpg' : 'cosign');
     if (s.args === undefined) base.args = kind === 'blob' ? [...DEFAULT_GPG_ARGS] : [...DEFAULT_COSIGN_DOCKER_ARGS];
+  } else if (keyless) {
+    if (kind === 'blob') {
+      // GoReleaser's cosign v3 spelling (`signature: ${artifact}.sigstore.json`) names the bundle.
+      if (s.bundle === undefined && typeof s.signature === 'string' && s.signature.endsWith('.sigstore.json')) {
+        base.bundle = s.signature;
+        base.signature = '';
+      }
+      base.bundle = base.bundle ?? '${artifact}.sigstore.json';
+    }
+    base.new_bundle_format = s.new_bundle_format ?? true;
+    if (kind === 'docker') base.storage = s.storage ?? 'referrers';
   } else {
     base.password = s.password ?? '{{ .Env.COSIGN_PASSWORD }}';
     if (kind === 'docker') base.storage = s.storage ?? 'legacy';

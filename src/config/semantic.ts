@@ -16,7 +16,29 @@ export function semanticIssues(raw: Record<string, any>, config: RelsignConfig):
   }
   issues.push(...templateIssues(raw));
   issues.push(...signIssues(config));
+  config.docker_signs.forEach((cfg, i) => issues.push(...keylessIssues('docker_signs', i, cfg)));
   issues.push(...imageIssues(raw, config));
+  return issues;
+}
+
+/** keyless entries: no key, the log upload is not optional, no cmd. */
+export function keylessIssues(section: string, i: number, cfg: RelsignConfig['signs'][number]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (cfg.signer !== 'keyless') {
+    if (cfg.signer === 'cmd') {
+      for (const f of ['tlog_upload', 'fulcio_url', 'rekor_url', 'tsa_url', 'timeout'] as const) {
+        if (cfg[f] !== undefined) issues.push({ path: [section, i, f], message: `${f} applies to signer: builtin or keyless, not cmd` });
+      }
+    } else if (cfg.fulcio_url !== undefined) {
+      issues.push({ path: [section, i, 'fulcio_url'], message: 'fulcio_url applies to signer: keyless only' });
+    }
+    return issues;
+  }
+  if (cfg.key !== undefined) issues.push({ path: [section, i, 'key'], message: 'key has no effect with signer: keyless (the key is ephemeral); remove it or use signer: builtin' });
+  if (cfg.cmd !== undefined) issues.push({ path: [section, i, 'cmd'], message: 'cmd has no effect with signer: keyless; remove one of them' });
+  if (cfg.tlog_upload === false) {
+    issues.push({ path: [section, i, 'tlog_upload'], message: 'signer: keyless always records signatures in the transparency log; tlog_upload: false needs signer: builtin' });
+  }
   return issues;
 }
 
@@ -37,6 +59,7 @@ function signIssues(config: RelsignConfig): ConfigIssue[] {
     if (cfg.signer === 'builtin' && cfg.cmd) {
       issues.push({ path: ['signs', i, 'cmd'], message: 'cmd has no effect with signer: builtin; remove one of them' });
     }
+    issues.push(...keylessIssues('signs', i, cfg));
     const mine = SIGN_SELECTIONS[cfg.artifacts ?? 'none'] ?? [];
     for (let j = 0; j < i; j++) {
       const other = entries[j]!;

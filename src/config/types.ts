@@ -120,8 +120,11 @@ export type DockerSignArtifacts = 'none' | 'all' | 'images' | 'manifests';
 
 export interface SignConfig {
   id: string;
-  /** `cmd` runs an external signer (gpg, cosign...); `builtin` signs in-process, cosign-compatible. */
-  signer: 'cmd' | 'builtin';
+  /**
+   * `cmd` runs an external signer (gpg, cosign...); `builtin` signs in-process
+   * with a cosign key; `keyless` signs in-process with a Fulcio certificate.
+   */
+  signer: 'cmd' | 'builtin' | 'keyless';
   cmd?: string;
   args: string[];
   signature: string;
@@ -141,6 +144,16 @@ export interface SignConfig {
   /** builtin signer: bundle output template. */
   bundle?: string;
   new_bundle_format?: boolean;
+  /** builtin: record signatures in Rekor (default: on for releases, off under --snapshot). keyless always does. */
+  tlog_upload?: boolean;
+  /** keyless: Fulcio URL template (default: public-good signing config). */
+  fulcio_url?: string;
+  /** builtin, keyless: Rekor URL template (default: public-good signing config). */
+  rekor_url?: string;
+  /** builtin, keyless: RFC 3161 TSA URL template (default: none). */
+  tsa_url?: string;
+  /** builtin, keyless: per-request timeout for the Sigstore services, e.g. `30s`. */
+  timeout?: string;
   /** Max artifacts signed at once by this entry (defaults to --parallelism). */
   parallelism?: number;
   /** docker_signs, builtin signer: cosign's `-a key=value` (values are templates). */

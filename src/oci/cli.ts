@@ -5,6 +5,7 @@
 import { loadPublicKey } from '../sigstore/keys.js';
 import { getPassword } from '../sigstore/password.js';
 import { Signer } from '../sigstore/signer.js';
+import type { SigstoreServiceFlags } from '../sigstore/cli.js';
 import { RelsignError, UsageError } from '../util/errors.js';
 import { RegistryClient } from './client.js';
 import { dockerConfigCredentials } from './credentials.js';
@@ -57,24 +58,27 @@ async function resolveImage(client: RegistryClient, ref: ImageReference): Promis
   return desc;
 }
 
-export interface SignImageFlags extends RegistryFlags {
+export interface SignImageFlags extends RegistryFlags, SigstoreServiceFlags {
   key?: string;
   annotations?: string[];
-  storage: string;
-  yes?: boolean;
-  tlogUpload?: boolean;
+  storage?: string;
+  yes: boolean;
+  tlogUpload: boolean;
 }
 
 export async function runSignImage(image: string, flags: SignImageFlags): Promise<void> {
-  if (!flags.key) throw new UsageError('sign: --key is required (keyless signing is not supported yet)');
-  if (!SIGNATURE_STORAGES.includes(flags.storage as SignatureStorage)) {
-    throw new UsageError(`--storage ${JSON.stringify(flags.storage)}: want legacy, referrers or both`);
+  // cosign v3 stores keyless signatures as referrer bundles; key signatures default to the .sig tag (cosign v2).
+  const storage = flags.storage ?? (flags.key ? 'legacy' : 'referrers');
+  if (!SIGNATURE_STORAGES.includes(storage as SignatureStorage)) {
+    throw new UsageError(`--storage ${JSON.stringify(storage)}: want legacy, referrers or both`);
   }
   const annotations = parseAnnotationFlags(flags.annotations);
   const ref = parseImage(image);
   const client = clientFor(ref, flags);
   const desc = await resolveImage(client, ref);
-  const signer = await Signer.load(flags.key, () => getPassword());
+  const { cliSigningIdentity } = await import('../sigstore/cli.js');
+  const { imageSigningKeys } = await import('../stages/sign/image.js');
+  const { identity, destroy } = await cliSigningIdentity('sign', flags);
   const name = repositoryName(ref);
   say(`Signing ${name}@${desc.digest}${ref.tag && !ref.digest ? ` (tag ${ref.tag})` : ''}`);
   const epoch = process.env.SOURCE_DATE_EPOCH;
@@ -85,9 +89,9 @@ export async function runSignImage(image: string, flags: SignImageFlags): Promis
       repo: { registry: ref.registry, repository: ref.repository },
       dockerReference: name,
       subject: desc,
-      signer,
+      ...(await imageSigningKeys(identity)),
       annotations,
-      storage: flags.storage as SignatureStorage,
+      storage: storage as SignatureStorage,
       created,
     });
     if (r.legacy) say(`${r.legacy.result === 'present' ? 'Signature already present in' : 'Pushing signature to'}: ${name}:${r.legacy.tag}`);
@@ -96,9 +100,8 @@ export async function runSignImage(image: string, flags: SignImageFlags): Promis
       say(`${r.referrers.result === 'present' ? 'Bundle already attached' : 'Attached bundle'}: ${name}@${r.referrers.digest}${where}`);
     }
   } finally {
-    signer.destroy();
+    destroy();
   }
-  if (flags.tlogUpload) say('relsign: note: not uploaded to a transparency log (Rekor upload is not implemented yet); verify with --insecure-ignore-tlog');
 }
 
 export interface VerifyImageFlags extends RegistryFlags {

@@ -4,6 +4,8 @@
  * - legacy (cosign v1/v2 default): `{"base64Signature":…,"cert":…,"rekorBundle":…}`
  * - Sigstore bundle v0.3 (`--new-bundle-format`, cosign v3 default), protojson.
  */
+import type { TransparencyLogEntry } from '@sigstore/bundle';
+import { TransparencyLogEntry as TransparencyLogEntryProto } from '@sigstore/protobuf-specs';
 import type { HashAlgorithm } from './algorithms.js';
 import { BlobVerificationError, shownJsonValue } from './errors.js';
 import { MAX_BUNDLE_BYTES, tooLargeMessage } from './limits.js';
@@ -35,27 +37,76 @@ export interface LegacyBundle {
   rekorBundle?: RekorBundle;
 }
 
-/** A Sigstore bundle v0.3 carrying a message signature made with a plain key (no tlog yet). */
+/** A Sigstore bundle v0.3 carrying a message signature: key hint or certificate, optional tlog entries and timestamps. */
 export interface MessageSignatureBundleJson {
   mediaType: typeof BUNDLE_V03_MEDIA_TYPE;
-  verificationMaterial: { publicKey: { hint: string } };
+  verificationMaterial: VerificationMaterialJson;
   messageSignature: { messageDigest: { algorithm: string; digest: string }; signature: string };
 }
 
+/** protojson of a bundle's verificationMaterial (field order as in the .proto). */
+export interface VerificationMaterialJson {
+  publicKey?: { hint: string };
+  certificate?: { rawBytes: string };
+  tlogEntries?: unknown[];
+  timestampVerificationData?: { rfc3161Timestamps: Array<{ signedTimestamp: string }> };
+}
+
+/** What a signature's verification material holds: a key hint or a certificate, plus what the services returned. */
+export interface VerificationMaterialInput {
+  keyHint?: string;
+  certificateDer?: Uint8Array;
+  /** Rekor entries (as @sigstore/sign returns them). */
+  tlogEntries?: readonly TransparencyLogEntry[];
+  /** RFC 3161 signed timestamps (DER). */
+  timestamps?: readonly Uint8Array[];
+}
+
+export function verificationMaterialJson(v: VerificationMaterialInput): VerificationMaterialJson {
+  const out: VerificationMaterialJson = {};
+  if (v.certificateDer) out.certificate = { rawBytes: Buffer.from(v.certificateDer).toString('base64') };
+  else out.publicKey = { hint: v.keyHint ?? '' };
+  if (v.tlogEntries && v.tlogEntries.length > 0) out.tlogEntries = v.tlogEntries.map((e) => TransparencyLogEntryProto.toJSON(e));
+  if (v.timestamps && v.timestamps.length > 0) {
+    out.timestampVerificationData = { rfc3161Timestamps: v.timestamps.map((t) => ({ signedTimestamp: Buffer.from(t).toString('base64') })) };
+  }
+  return out;
+}
+
+/** cosign's legacy RekorBundle (SET + payload) for a Rekor v1 entry, as the `.sig` layer annotation and legacy bundle carry it. */
+export function rekorBundleOf(entry: TransparencyLogEntry): RekorBundle | undefined {
+  const set = entry.inclusionPromise?.signedEntryTimestamp;
+  if (!set || set.length === 0) return undefined;
+  return {
+    SignedEntryTimestamp: Buffer.from(set).toString('base64'),
+    Payload: {
+      body: Buffer.from(entry.canonicalizedBody).toString('base64'),
+      integratedTime: Number(entry.integratedTime),
+      logIndex: Number(entry.logIndex),
+      logID: Buffer.from(entry.logId?.keyId ?? Buffer.alloc(0)).toString('hex'),
+    },
+  };
+}
+
 /** cosign v3's legacy bundle for a key signature: the signature and base64 of the public key PEM. */
-export function makeLegacyBundle(signature: Uint8Array, publicKeyPem: string): LegacyBundle {
-  return { base64Signature: Buffer.from(signature).toString('base64'), cert: Buffer.from(publicKeyPem, 'utf8').toString('base64') };
+export function makeLegacyBundle(signature: Uint8Array, publicKeyPem: string, rekorBundle?: RekorBundle): LegacyBundle {
+  return {
+    base64Signature: Buffer.from(signature).toString('base64'),
+    cert: Buffer.from(publicKeyPem, 'utf8').toString('base64'),
+    ...(rekorBundle ? { rekorBundle } : {}),
+  };
 }
 
 export function makeMessageSignatureBundle(options: {
   signature: Uint8Array;
   digest: Uint8Array;
   digestAlgorithm: HashAlgorithm;
-  keyHint: string;
+  keyHint?: string;
+  material?: VerificationMaterialInput;
 }): MessageSignatureBundleJson {
   return {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: { publicKey: { hint: options.keyHint } },
+    verificationMaterial: verificationMaterialJson({ keyHint: options.keyHint, ...options.material }),
     messageSignature: {
       messageDigest: { algorithm: PROTO_HASH[options.digestAlgorithm], digest: Buffer.from(options.digest).toString('base64') },
       signature: Buffer.from(options.signature).toString('base64'),

@@ -8,6 +8,7 @@ import { fileError } from './errors.js';
 import { assertKeyPairWritable, generateKeyPair, importKeyPair, loadPublicKey, parseImportablePrivateKey, writeKeyPair } from './keys.js';
 import { MAX_BUNDLE_BYTES, MAX_KEY_BYTES, MAX_SIGNATURE_BYTES, MAX_TRUSTED_ROOT_BYTES, readFileBounded, tooLargeMessage } from './limits.js';
 import { getPassword } from './password.js';
+import { bundleOf, legacyBundleOf, privacyNotice, signBlob, writePublic, type SignedBlob, type SigningIdentity } from './blob.js';
 import { Signer } from './signer.js';
 import { verifyBlob } from './verify.js';
 
@@ -41,7 +42,7 @@ export async function runImportKeyPair(flags: KeyPairFlags & { key: string }): P
   say(`Public key written to ${pubPath}`);
 }
 
-export interface SignBlobFlags {
+export interface SignBlobFlags extends SigstoreServiceFlags {
   key?: string;
   outputSignature?: string;
   output?: string;
@@ -53,8 +54,78 @@ export interface SignBlobFlags {
   b64: boolean;
 }
 
+/** Flags shared by `sign-blob` and `sign` for the Sigstore services (cosign's names). */
+export interface SigstoreServiceFlags {
+  identityToken?: string;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  timestampServerUrl?: string;
+  /** Per-request timeout for the services, e.g. `30s`. */
+  timeout?: string;
+}
+
+/**
+ * The signing identity for a CLI command: the key (with a Rekor client when
+ * uploading) or keyless. Asks for consent before anything goes to the public
+ * log, as cosign does: `--yes`, or "y" at the prompt on a terminal.
+ */
+export async function cliSigningIdentity(
+  command: string,
+  flags: SigstoreServiceFlags & { key?: string; tlogUpload: boolean; yes: boolean },
+  options: { stdinBusy?: boolean } = {},
+): Promise<{ identity: SigningIdentity; keyless: boolean; destroy(): void }> {
+  const { SigstoreClient, checkServiceURL, resolveServiceURLs } = await import('./services.js');
+  const keyless = !flags.key;
+  if (keyless && !flags.tlogUpload) throw new UsageError(`${command}: keyless signing always records the signature in the transparency log; --tlog-upload=false needs --key`);
+  const { parseDuration } = await import('./retry.js');
+  const timeoutMs = flags.timeout !== undefined ? parseDuration(flags.timeout, '--timeout') : undefined;
+  // Flags first, then RELSIGN_*_URL: private deployments can point pasted cosign arguments at their services.
+  const url = (flag: string | undefined, name: string, envName: string) => {
+    if (flag) return checkServiceURL(flag, name);
+    const env = process.env[envName];
+    return env ? checkServiceURL(env, envName) : undefined;
+  };
+  const given = {
+    fulcioURL: url(flags.fulcioUrl, '--fulcio-url', 'RELSIGN_FULCIO_URL'),
+    rekorURL: url(flags.rekorUrl, '--rekor-url', 'RELSIGN_REKOR_URL'),
+    tsaURL: url(flags.timestampServerUrl, '--timestamp-server-url', 'RELSIGN_TSA_URL'),
+  };
+  let signer: Signer | undefined;
+  if (flags.key) signer = await Signer.load(flags.key, () => getPassword());
+  if (!flags.tlogUpload) return { identity: { kind: 'key', signer: signer! }, keyless: false, destroy: () => signer?.destroy() };
+
+  // The token first: without one there is nothing to confirm.
+  const { getIdentityToken } = await import('./identity.js');
+  const token = keyless ? await getIdentityToken({ token: flags.identityToken, env: process.env, retry: { timeoutMs } }) : undefined;
+  // Refuse before any network access when consent cannot be given.
+  const refused = 'transparency log upload not confirmed: pass --yes to agree, or --tlog-upload=false (with --key) to sign without it';
+  const canPrompt = !options.stdinBusy && process.stdin.isTTY === true;
+  if (!flags.yes && !canPrompt) throw new UsageError(refused);
+  const urls = await resolveServiceURLs(given, { fulcio: keyless, rekor: true }, (line) => say(`relsign: ${line}`));
+  await confirmUpload(privacyNotice(keyless, urls.rekorURL!), flags.yes, refused);
+  const client = new SigstoreClient({
+    ...urls,
+    retry: { timeoutMs },
+    identityToken: token === undefined ? undefined : async () => token,
+  });
+  if (keyless) return { identity: { kind: 'keyless', sigstore: client }, keyless, destroy: () => undefined };
+  return { identity: { kind: 'key', signer: signer!, tlog: client }, keyless, destroy: () => signer?.destroy() };
+}
+
+async function confirmUpload(notice: string, yes: boolean, refused: string): Promise<void> {
+  say(notice);
+  if (yes) return;
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question('Are you sure you would like to continue? [y/N] ');
+    if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError(refused);
+  } finally {
+    rl.close();
+  }
+}
+
 export async function runSignBlob(file: string, flags: SignBlobFlags): Promise<void> {
-  if (!flags.key) throw new UsageError('sign-blob: --key is required (keyless signing is not supported yet)');
   if (flags.newBundleFormat && !flags.bundle) throw new UsageError('must specify --bundle with --new-bundle-format');
   const outputSignature = flags.outputSignature ?? flags.output;
   if (file !== '-') {
@@ -64,25 +135,35 @@ export async function runSignBlob(file: string, flags: SignBlobFlags): Promise<v
     });
     if (st.isDirectory()) throw new RelsignError(`cannot read ${file}: is a directory`);
   }
-  const signer = await Signer.load(flags.key, () => getPassword());
-  const sig = file === '-' ? await signer.signStream(process.stdin) : await signer.signFile(file);
-  signer.destroy();
+  const { identity, destroy } = await cliSigningIdentity('sign-blob', flags, { stdinBusy: file === '-' });
+  let signed: SignedBlob;
+  try {
+    signed = await signBlob(identity, file === '-' ? { stream: process.stdin } : { file });
+  } finally {
+    destroy();
+  }
+  const sig = signed.sig;
+  if (signed.tlogEntry) say(`tlog entry created with index: ${signed.tlogEntry.logIndex}`);
 
   if (flags.bundle) {
-    if (flags.newBundleFormat) await signer.writeBundle(flags.bundle, sig);
-    else await signer.writeLegacyBundle(flags.bundle, sig);
+    await writePublic(flags.bundle, JSON.stringify(flags.newBundleFormat ? bundleOf(signed) : legacyBundleOf(signed)));
     say(`Wrote bundle to file ${flags.bundle}`);
   }
   if (outputSignature) {
-    await signer.writeSignature(outputSignature, sig, { base64: flags.b64 });
+    await writePublic(outputSignature, flags.b64 ? sig.signature.toString('base64') : sig.signature);
     say(`Wrote signature to file ${outputSignature}`);
   } else if (!flags.newBundleFormat) {
     if (flags.b64) process.stdout.write(`${sig.signature.toString('base64')}\n`);
     else process.stdout.write(sig.signature);
   }
-  if (flags.outputCertificate) say(`relsign: note: no certificate to write for a key-based signature (--output-certificate ${flags.outputCertificate} ignored)`);
-  if (flags.tlogUpload) {
-    say('relsign: note: not uploaded to a transparency log (Rekor upload is not implemented yet); pass --tlog-upload=false to silence this');
+  if (flags.outputCertificate) {
+    if (signed.certificatePem) {
+      // As cosign: base64 of the PEM unless --b64=false.
+      await writePublic(flags.outputCertificate, flags.b64 ? Buffer.from(signed.certificatePem).toString('base64') : signed.certificatePem);
+      say(`Wrote certificate to file ${flags.outputCertificate}`);
+    } else {
+      say(`relsign: note: no certificate to write for a key-based signature (--output-certificate ${flags.outputCertificate} ignored)`);
+    }
   }
 }
 

@@ -2,7 +2,7 @@
  * DSSE (Dead Simple Signing Envelope) as Sigstore bundles carry it: the
  * signature is over PAE(payloadType, payload), never over the bare payload.
  */
-import { BUNDLE_V03_MEDIA_TYPE } from './bundle.js';
+import { BUNDLE_V03_MEDIA_TYPE, verificationMaterialJson, type VerificationMaterialInput, type VerificationMaterialJson } from './bundle.js';
 import { decodeBase64Strict } from './pem.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -27,14 +27,20 @@ export interface DsseEnvelopeJson {
 /** A Sigstore bundle v0.3 holding a DSSE envelope, signed with a plain key (protojson field order). */
 export interface DsseBundleJson {
   mediaType: typeof BUNDLE_V03_MEDIA_TYPE;
-  verificationMaterial: { publicKey: { hint: string } };
+  verificationMaterial: VerificationMaterialJson;
   dsseEnvelope: DsseEnvelopeJson;
 }
 
-export function makeDsseBundle(options: { payload: Uint8Array; payloadType: string; signature: Uint8Array; keyHint: string }): DsseBundleJson {
+export function makeDsseBundle(options: {
+  payload: Uint8Array;
+  payloadType: string;
+  signature: Uint8Array;
+  keyHint?: string;
+  material?: VerificationMaterialInput;
+}): DsseBundleJson {
   return {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: { publicKey: { hint: options.keyHint } },
+    verificationMaterial: verificationMaterialJson({ keyHint: options.keyHint, ...options.material }),
     dsseEnvelope: {
       payload: Buffer.from(options.payload).toString('base64'),
       payloadType: options.payloadType,

@@ -23,6 +23,11 @@ async function errorsOf(files: Record<string, string>, configPath?: string): Pro
   return [];
 }
 
+async function configOf(files: Record<string, string>) {
+  const p = await project(files);
+  return (await loadConfig({ cwd: p.dir })).config;
+}
+
 describe('config discovery', () => {
   it.each([
     ['relsign.config.yaml', 'project_name: a\n'],
@@ -128,6 +133,23 @@ describe('config errors name file:line:col and the path', () => {
   it('builtin signer without a key', async () => {
     const errs = await errorsOf({ 'relsign.config.yaml': 'signs:\n  - signer: builtin\n    artifacts: all\n' });
     expect(errs).toEqual(['relsign.config.yaml:2:5: signs[0]: signer: builtin needs key: (a path or env://VAR)']);
+  });
+
+  it('signer: keyless: defaults (bundle .sigstore.json, no .sig), GoReleaser spelling, and misuse', async () => {
+    const ok = await configOf({
+      'relsign.config.yaml': 'signs:\n  - signer: keyless\n    artifacts: archive\n  - id: gr\n    signer: keyless\n    artifacts: checksum\n    signature: "${artifact}.sigstore.json"\ndocker_signs:\n  - signer: keyless\n',
+    });
+    expect(ok.signs[0]).toMatchObject({ signer: 'keyless', signature: '', bundle: '${artifact}.sigstore.json', new_bundle_format: true });
+    expect(ok.signs[1]).toMatchObject({ signature: '', bundle: '${artifact}.sigstore.json' });
+    expect(ok.docker_signs[0]).toMatchObject({ signer: 'keyless', storage: 'referrers' });
+    const errs = await errorsOf({
+      'relsign.config.yaml': 'signs:\n  - signer: keyless\n    key: cosign.key\n    tlog_upload: false\n    artifacts: all\n  - id: c\n    cmd: cosign\n    rekor_url: https://rekor.example\n    artifacts: checksum\n    signature: x.sig\n',
+    });
+    expect(errs).toEqual([
+      'relsign.config.yaml:3:10: signs[0].key: key has no effect with signer: keyless (the key is ephemeral); remove it or use signer: builtin',
+      'relsign.config.yaml:4:18: signs[0].tlog_upload: signer: keyless always records signatures in the transparency log; tlog_upload: false needs signer: builtin',
+      'relsign.config.yaml:8:16: signs[1].rekor_url: rekor_url applies to signer: builtin or keyless, not cmd',
+    ]);
   });
 
   it('several problems are all reported', async () => {

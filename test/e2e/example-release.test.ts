@@ -2,9 +2,10 @@ import { chmod, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { CLI, REPO_ROOT, hasStackTrace, runCli } from '../helpers/cli.js';
 import { TempRepo } from '../helpers/repo.js';
+import { startSigstoreServices } from '../helpers/sigstore-services.js';
 
 /**
  * The README's main command, end to end, in a fresh repository made of the
@@ -119,6 +120,8 @@ describe('relsign release --snapshot --clean --config release.config.example.yam
   });
 
   it("a GoReleaser cosign signs section, pasted unmodified, runs with relsign sign-blob standing in for cosign", async () => {
+    const services = await startSigstoreServices();
+    onTestFinished(() => services.stop());
     // cosign itself is not installed here: a `cosign` on PATH that is relsign.
     const shimDir = await mkdtemp(join(tmpdir(), 'relsign-shim-'));
     await writeFile(join(shimDir, 'cosign'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
@@ -141,10 +144,12 @@ describe('relsign release --snapshot --clean --config release.config.example.yam
     );
     await writeFile(join(repo.dir, 'goreleaser-style.yaml'), config);
     try {
+      // cosign's args upload to Rekor (--yes): RELSIGN_REKOR_URL points them at a local log.
       const r = await runCli(['release', '--snapshot', '--clean', '--config', 'goreleaser-style.yaml'], {
         cwd: repo.dir,
-        env: { COSIGN_PASSWORD: 'pw-for-test', PATH: `${shimDir}:${process.env.PATH}` },
+        env: { COSIGN_PASSWORD: 'pw-for-test', PATH: `${shimDir}:${process.env.PATH}`, RELSIGN_REKOR_URL: services.rekorURL },
       });
+      expect(services.requests.rekor).toBe(1);
       expect(r.code, r.stderr).toBe(0);
       const dist = join(repo.dir, 'dist');
       const sums = (await readdir(dist)).find((f) => f.endsWith('_checksums.txt'))!;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../github/fake-github.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { startSigstoreServices, type SigstoreServices } from '../helpers/sigstore-services.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { TempRepo } from '../helpers/repo.js';
 
@@ -19,7 +20,11 @@ let repo: TempRepo;
 let keyDir: string;
 const PASSWORD = 'e2e-key-pass-4821';
 
+let services: SigstoreServices;
+
 beforeAll(async () => {
+  // A real release records key signatures in Rekor (tlog_upload's default): a local one here.
+  services = await startSigstoreServices();
   fake = await new FakeGitHub({ owner: 'acme', repo: 'hello' }).start();
   registry = await startRegistry();
   keyDir = await mkdtemp(join(tmpdir(), 'relsign-e2e-key-'));
@@ -38,6 +43,7 @@ beforeAll(async () => {
   await repo.tag('v1.2.3');
 });
 afterAll(async () => {
+  await services?.stop();
   await fake?.close();
   await registry?.stop();
   await repo?.remove();
@@ -50,12 +56,15 @@ const env = async () => ({
   COSIGN_PASSWORD: PASSWORD,
   GITHUB_REPOSITORY: undefined,
   RELSIGN_IMAGE_REPO: `${registry.host}/hello`,
+  RELSIGN_REKOR_URL: services.rekorURL,
 });
 
 describe('relsign release --clean (tag v1.2.3) against a fake GitHub', () => {
   it('publishes every archive, the source, the checksums and all their signatures', async () => {
+    const logged = services.requests.rekor;
     const r = await runCli(['release', '--clean', '--config', 'release.config.example.yaml'], { cwd: repo.dir, env: await env() });
     expect(r.code, r.stderr).toBe(0);
+    expect(services.requests.rekor).toBeGreaterThan(logged);
     expect(r.stderr).not.toContain(PASSWORD);
     expect(r.stderr).not.toContain(fake.token);
     expect(fake.violations).toEqual([]);

@@ -122,11 +122,20 @@ describe('sign-blob and verify-blob', () => {
     pub = join(keyDir, 'cosign.pub');
   });
 
-  it('prints the base64 signature on stdout and a one-line tlog notice; openssl verifies it', async () => {
-    const r = await runCli(['sign-blob', '--key', key, artifact], { env: withPassword() });
+  it('uploads to the transparency log by default (as cosign): with no --yes and no terminal it refuses, before any network access', async () => {
+    // An unreachable Rekor: a refusal must come before any attempt to reach it.
+    expectOneLineError(
+      await runCli(['sign-blob', '--key', key, '--rekor-url', 'http://127.0.0.1:1', artifact], { env: withPassword() }),
+      2,
+      'relsign: transparency log upload not confirmed: pass --yes to agree, or --tlog-upload=false (with --key) to sign without it',
+    );
+  });
+
+  it('--tlog-upload=false prints the base64 signature on stdout and nothing else; openssl verifies it', async () => {
+    const r = await runCli(['sign-blob', '--key', key, '--tlog-upload=false', artifact], { env: withPassword() });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ME[QUY]C[A-Za-z0-9+/]+=*$/);
-    expect(r.stderr).toBe('relsign: note: not uploaded to a transparency log (Rekor upload is not implemented yet); pass --tlog-upload=false to silence this');
+    expect(r.stderr).toBe('');
     const sig = join(dir, 'cli.der');
     await writeFile(sig, Buffer.from(r.stdout, 'base64'));
     const o = await execa('openssl', ['dgst', '-sha256', '-verify', pub, '-signature', sig, artifact]);
@@ -192,7 +201,8 @@ describe('sign-blob and verify-blob', () => {
   });
 
   it('sign-blob errors: no key, missing file, no password, unreadable key, bad flag values', async () => {
-    expectOneLineError(await runCli(['sign-blob', artifact], { env: withPassword() }), 2, 'relsign: sign-blob: --key is required (keyless signing is not supported yet)');
+    const noToken = { SIGSTORE_ID_TOKEN: undefined, ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined };
+    expectOneLineError(await runCli(['sign-blob', '--yes', artifact], { env: { ...withPassword(), ...noToken } }), 1, /^relsign: keyless signing needs an OIDC identity token: none found in --identity-token, SIGSTORE_ID_TOKEN .*id-token: write/);
     expectOneLineError(await runCli(['sign-blob', '--key', key, join(dir, 'nope.bin')], { env: withPassword() }), 1, `relsign: cannot read ${join(dir, 'nope.bin')}: no such file`);
     expectOneLineError(await runCli(['sign-blob', '--key', key, artifact], { env: noPassword }), 1, /^relsign: no password: set COSIGN_PASSWORD/);
     expectOneLineError(await runCli(['sign-blob', '--key', pub, artifact], { env: withPassword() }), 1, /^relsign: cosign\.pub: unsupported PEM type "PUBLIC KEY".*this is a public key/);

@@ -13,6 +13,7 @@ import { RegistryClient } from '../../src/oci/client.js';
 import { OCI_CONFIG, OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST, type Descriptor } from '../../src/oci/types.js';
 import { generateKeyPair } from '../../src/sigstore/keys.js';
 import { dockerSignStage } from '../../src/stages/sign/index.js';
+import { startSigstoreServices, type SigstoreServices } from '../helpers/sigstore-services.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { testContext } from '../helpers/context.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -64,9 +65,9 @@ async function pushMultiPlatform(repository: string, tag: string): Promise<{ ima
 const digest0 = (b: Buffer): string => sha(b);
 
 /** Registers the artifacts the images stage would. */
-async function contextWith(dockerSigns: unknown[], repository: string, opts: { pushed?: boolean; withIndex?: boolean } = {}) {
+async function contextWith(dockerSigns: unknown[], repository: string, opts: { pushed?: boolean; withIndex?: boolean; env?: Record<string, string> } = {}) {
   const pushed = await pushMultiPlatform(repository, '1.0.0');
-  const { ctx, logs } = await testContext(work, { docker_signs: dockerSigns }, { env: { COSIGN_PASSWORD: PASSWORD, PATH: `${binDir}:${process.env.PATH}` }, version: '1.0.0' });
+  const { ctx, logs } = await testContext(work, { docker_signs: dockerSigns }, { env: { COSIGN_PASSWORD: PASSWORD, PATH: `${binDir}:${process.env.PATH}`, ...opts.env }, version: '1.0.0' });
   const ref = `${reg.host}/${repository}:1.0.0`;
   const common = { repository: `${reg.host}/${repository}`, tags: ['1.0.0'], pushed: opts.pushed ?? true };
   for (const i of pushed.images) {
@@ -82,7 +83,7 @@ const sigLayers = async (repository: string, digest: string) =>
 
 describe('docker_signs, builtin signer', () => {
   it('by default signs the index (not each platform image), by digest, with templated annotations', async () => {
-    const { ctx, logs, images, index, ref } = await contextWith([{ key: 'cosign.key', annotations: { version: '{{ .Version }}', tool: 'relsign' } }], 'app-default');
+    const { ctx, logs, images, index, ref } = await contextWith([{ key: 'cosign.key', tlog_upload: false, annotations: { version: '{{ .Version }}', tool: 'relsign' } }], 'app-default');
     await dockerSignStage.run(ctx);
     expect(await sigLayers('app-default', index.digest)).toHaveLength(1);
     for (const i of images) expect(await sigLayers('app-default', i.digest)).toBeUndefined();
@@ -102,7 +103,7 @@ describe('docker_signs, builtin signer', () => {
   });
 
   it('with no index registered, the default is every image; a re-run adds no duplicate layer', async () => {
-    const { ctx, images } = await contextWith([{ key: 'cosign.key' }], 'app-noindex', { withIndex: false });
+    const { ctx, images } = await contextWith([{ key: 'cosign.key', tlog_upload: false }], 'app-noindex', { withIndex: false });
     await dockerSignStage.run(ctx);
     await dockerSignStage.run(ctx);
     for (const i of images) {
@@ -112,7 +113,7 @@ describe('docker_signs, builtin signer', () => {
   });
 
   it('artifacts: images, storage: both — each platform image gets a .sig layer and a referrer (fallback index), created = commit date', async () => {
-    const { ctx, images, index } = await contextWith([{ key: 'cosign.key', artifacts: 'images', storage: 'both' }], 'app-both');
+    const { ctx, images, index } = await contextWith([{ key: 'cosign.key', tlog_upload: false, artifacts: 'images', storage: 'both' }], 'app-both');
     await dockerSignStage.run(ctx);
     for (const i of images) {
       expect(await sigLayers('app-both', i.digest)).toHaveLength(1);
@@ -146,9 +147,26 @@ describe('docker_signs, builtin signer', () => {
 });
 
 describe('docker_signs, cmd signer (cosign = relsign on PATH)', () => {
-  it("GoReleaser's default docker_signs args, pasted unchanged, sign the index by digest", async () => {
-    const { ctx, logs, index } = await contextWith([{ artifacts: 'manifests', cmd: 'cosign', args: ['sign', '--key=cosign.key', '${artifact}@${digest}', '--yes'] }], 'app-cmd');
+  // GoReleaser's args upload to Rekor (--yes, as cosign): RELSIGN_REKOR_URL points them at a local log.
+  let services: SigstoreServices;
+  beforeAll(async () => {
+    services = await startSigstoreServices();
+  });
+  afterAll(async () => {
+    await services?.stop();
+  });
+
+  it("GoReleaser's default docker_signs args, pasted unchanged, sign the index by digest (and record it in the log)", async () => {
+    const { ctx, logs, index } = await contextWith([{ artifacts: 'manifests', cmd: 'cosign', args: ['sign', '--key=cosign.key', '${artifact}@${digest}', '--yes'] }], 'app-cmd', {
+      env: { RELSIGN_REKOR_URL: services.rekorURL },
+    });
+    const logged = services.requests.rekor;
     await dockerSignStage.run(ctx);
+    expect(services.requests.rekor).toBe(logged + 1);
+    const layer = (await sigLayers('app-cmd', index.digest))![0]!;
+    const rekorBundle = JSON.parse(layer.annotations!['dev.sigstore.cosign/bundle']!);
+    expect(Object.keys(rekorBundle)).toEqual(['SignedEntryTimestamp', 'Payload']);
+    expect(Object.keys(rekorBundle.Payload)).toEqual(['body', 'integratedTime', 'logIndex', 'logID']);
     expect(logs.text).toContain(`sign --key=cosign.key ${reg.host}/app-cmd:1.0.0@${index.digest} --yes`);
     expect(await sigLayers('app-cmd', index.digest)).toHaveLength(1);
     const ok = await verify(`${reg.host}/app-cmd:1.0.0`);
@@ -157,7 +175,7 @@ describe('docker_signs, cmd signer (cosign = relsign on PATH)', () => {
   });
 
   it('with no cmd and no args at all (the defaults are cosign and those args) it works the same', async () => {
-    const { ctx, index } = await contextWith([{ artifacts: 'manifests' }], 'app-cmd-default');
+    const { ctx, index } = await contextWith([{ artifacts: 'manifests' }], 'app-cmd-default', { env: { RELSIGN_REKOR_URL: services.rekorURL } });
     await dockerSignStage.run(ctx);
     expect((await verify(`${reg.host}/app-cmd-default@${index.digest}`)).code).toBe(0);
   });

@@ -35,7 +35,7 @@ async function withArtifacts(signs: unknown[], options: { snapshot?: boolean; sk
 
 describe('signs with signer: builtin (cosign-compatible, in-process)', () => {
   it('signs every archive and the checksum file with a cosign-made key; verify-blob accepts each, and rejects a tampered file', async () => {
-    const { ctx, logs } = await withArtifacts([{ signer: 'builtin', key: KEY, artifacts: 'all' }]);
+    const { ctx, logs } = await withArtifacts([{ signer: 'builtin', key: KEY, tlog_upload: false, artifacts: 'all' }]);
     await signStage.run(ctx);
     const pub = await readFile(PUB, 'utf8');
     const sigs = ctx.artifacts.filter({ types: ['signature'] });
@@ -55,8 +55,8 @@ describe('signs with signer: builtin (cosign-compatible, in-process)', () => {
 
   it('writes cosign legacy bundles and Sigstore v0.3 bundles, registered as bundle signatures', async () => {
     const { ctx } = await withArtifacts([
-      { id: 'legacy', signer: 'builtin', key: KEY, artifacts: 'checksum', signature: '', bundle: '$<artifact>.bundle' },
-      { id: 'v03', signer: 'builtin', key: KEY, artifacts: 'checksum', signature: '', bundle: '$<artifact>.sigstore.json', new_bundle_format: true },
+      { id: 'legacy', signer: 'builtin', key: KEY, tlog_upload: false, artifacts: 'checksum', signature: '', bundle: '$<artifact>.bundle' },
+      { id: 'v03', signer: 'builtin', key: KEY, tlog_upload: false, artifacts: 'checksum', signature: '', bundle: '$<artifact>.sigstore.json', new_bundle_format: true },
     ]);
     await signStage.run(ctx);
     const pub = await readFile(PUB, 'utf8');
@@ -90,23 +90,23 @@ describe('signs with signer: builtin (cosign-compatible, in-process)', () => {
   });
 
   it('a missing password variable names the variable; a wrong password is one line', async () => {
-    const a = await withArtifacts([{ signer: 'builtin', key: KEY, artifacts: 'checksum', password: '{{ .Env.MY_KEY_PASS }}' }]);
+    const a = await withArtifacts([{ signer: 'builtin', key: KEY, tlog_upload: false, artifacts: 'checksum', password: '{{ .Env.MY_KEY_PASS }}' }]);
     await expect(signStage.run(a.ctx)).rejects.toThrow('signs[0].password: environment variable MY_KEY_PASS is not set');
     await rm(work!, { recursive: true, force: true });
-    const b = await withArtifacts([{ signer: 'builtin', key: KEY, artifacts: 'checksum' }], { env: { COSIGN_PASSWORD: 'wrong-password' } });
+    const b = await withArtifacts([{ signer: 'builtin', key: KEY, tlog_upload: false, artifacts: 'checksum' }], { env: { COSIGN_PASSWORD: 'wrong-password' } });
     await expect(signStage.run(b.ctx)).rejects.toThrow(/^incorrect password for pemsigstorekey\.key$/);
     expect(b.logs.text).not.toContain('wrong-password');
   });
 
   it('--skip sign skips the stage', async () => {
-    const { ctx } = await withArtifacts([{ signer: 'builtin', key: KEY, artifacts: 'all' }], { skip: ['sign'] });
+    const { ctx } = await withArtifacts([{ signer: 'builtin', key: KEY, tlog_upload: false, artifacts: 'all' }], { skip: ['sign'] });
     const timings = await runStages(ctx, [signStage]);
     expect(timings).toEqual([{ name: 'sign', status: 'skipped', ms: 0, reason: '--skip sign' }]);
     expect(ctx.artifacts.filter({ types: ['signature'] })).toEqual([]);
   });
 
   it('signature names: the asset name comes from the artifact name, the file from its path', async () => {
-    const { ctx } = await withArtifacts([{ signer: 'builtin', key: KEY, artifacts: 'archive', ids: ['default'], signature: '{{ .ArtifactName }}.cosign.sig', parallelism: 1 }]);
+    const { ctx } = await withArtifacts([{ signer: 'builtin', key: KEY, tlog_upload: false, artifacts: 'archive', ids: ['default'], signature: '{{ .ArtifactName }}.cosign.sig', parallelism: 1 }]);
     await signStage.run(ctx);
     const names = ctx.artifacts.filter({ types: ['signature'] }).map((s) => [s.name, s.path]);
     expect(names[0]).toEqual(['demo_0.tar.gz.cosign.sig', 'dist/demo_0.tar.gz.cosign.sig']);
@@ -116,11 +116,11 @@ describe('signs with signer: builtin (cosign-compatible, in-process)', () => {
 
 describe('re-runs', () => {
   it('signing the same file twice gives the same signature (RFC 6979), so a re-run keeps uploaded .sig assets', async () => {
-    const first = await withArtifacts([{ signer: 'builtin', key: KEY, artifacts: 'checksum' }]);
+    const first = await withArtifacts([{ signer: 'builtin', key: KEY, tlog_upload: false, artifacts: 'checksum' }]);
     await signStage.run(first.ctx);
     const a = await readFile(join(first.ctx.distDir, 'checksums.txt.sig'), 'utf8');
     await rm(join(first.ctx.distDir, 'checksums.txt.sig'));
-    const second = await testContext(work!, { signs: [{ signer: 'builtin', key: KEY, artifacts: 'checksum' }] }, { env: { COSIGN_PASSWORD: 'hello' } });
+    const second = await testContext(work!, { signs: [{ signer: 'builtin', key: KEY, tlog_upload: false, artifacts: 'checksum' }] }, { env: { COSIGN_PASSWORD: 'hello' } });
     second.ctx.artifacts.add({ type: 'checksum', name: 'checksums.txt', path: join(second.ctx.distDir, 'checksums.txt') });
     await signStage.run(second.ctx);
     expect(await readFile(join(second.ctx.distDir, 'checksums.txt.sig'), 'utf8')).toBe(a);

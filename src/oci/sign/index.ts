@@ -8,7 +8,10 @@ import { IN_TOTO_PAYLOAD_TYPE, makeDsseBundle, pae } from '../../sigstore/dsse.j
 import type { Signer } from '../../sigstore/signer.js';
 import { PreparedPublicKey } from '../../sigstore/algorithms.js';
 import { RelsignError } from '../../util/errors.js';
-import { writeLegacySignature } from './legacy.js';
+import type { TransparencyLogEntry } from '@sigstore/bundle';
+import { rekorBundleOf } from '../../sigstore/bundle.js';
+import type { SigstoreClient } from '../../sigstore/services.js';
+import { CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, REKOR_BUNDLE_ANNOTATION, TIMESTAMP_ANNOTATION, writeLegacySignature } from './legacy.js';
 import { isSha256Digest, signStatement, simpleSigningPayload } from './payload.js';
 import { writeReferrerBundle } from './referrers.js';
 import type { Descriptor, RepoRef, SignatureRegistry } from './registry.js';
@@ -24,6 +27,10 @@ export interface SignImageOptions {
   /** The signed manifest (image or index): digest, media type and size. */
   subject: Descriptor;
   signer: Signer;
+  /** Keyless: the Fulcio certificate of `signer`'s key (leaf and chain, PEM). */
+  certificate?: { pem: string; chainPem: string; der: Buffer };
+  /** Record each signature in Rekor (and timestamp it where a TSA is configured). */
+  tlog?: SigstoreClient;
   /** cosign's `-a key=value`: the payload's `optional`, the statement subject's annotations. */
   annotations?: Record<string, string>;
   storage?: SignatureStorage;
@@ -48,6 +55,19 @@ export async function signImage(o: SignImageOptions): Promise<SignImageResult> {
     const sig = await o.signer.signBytes(payload);
     const pub = new PreparedPublicKey(o.signer.publicKey, o.signer.algorithm);
     const payloadDigest = sig.digest;
+    // As cosign: the certificate and chain, the Rekor SET and the timestamp ride along as layer annotations.
+    const annotations: Record<string, string> = {};
+    if (o.certificate) {
+      annotations[CERTIFICATE_ANNOTATION] = o.certificate.pem;
+      annotations[CHAIN_ANNOTATION] = o.certificate.chainPem;
+    }
+    if (o.tlog) {
+      const entry = await o.tlog.logMessageSignature(sig, o.certificate?.pem ?? o.signer.publicKeyPem);
+      const rekorBundle = rekorBundleOf(entry);
+      if (rekorBundle) annotations[REKOR_BUNDLE_ANNOTATION] = JSON.stringify(rekorBundle);
+      const ts = await o.tlog.timestamp(sig.signature);
+      if (ts) annotations[TIMESTAMP_ANNOTATION] = JSON.stringify({ SignedRFC3161Timestamp: ts.toString('base64') });
+    }
     result.legacy = await writeLegacySignature(
       o.registry,
       o.repo,
@@ -55,6 +75,7 @@ export async function signImage(o: SignImageOptions): Promise<SignImageResult> {
       {
         payload,
         signature: sig.signature.toString('base64'),
+        annotations,
         verifiesWithKey: (b64) => {
           const bytes = Buffer.from(b64, 'base64');
           return bytes.length > 0 && o.signer.algorithm !== 'ed25519' && pub.verifyDigest(payloadDigest, sig.digestAlgorithm, bytes) === 'ok';
@@ -66,7 +87,21 @@ export async function signImage(o: SignImageOptions): Promise<SignImageResult> {
   if (storage === 'referrers' || storage === 'both') {
     const statement = signStatement({ digest, annotations: o.annotations });
     const sig = await o.signer.signBytes(pae(IN_TOTO_PAYLOAD_TYPE, statement));
-    const bundle = makeDsseBundle({ payload: statement, payloadType: IN_TOTO_PAYLOAD_TYPE, signature: sig.signature, keyHint: o.signer.keyHint });
+    let tlogEntries: TransparencyLogEntry[] = [];
+    let timestamps: Buffer[] = [];
+    if (o.tlog) {
+      const envelope = { payload: statement, payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: sig.signature, keyid: '' }] };
+      tlogEntries = [await o.tlog.logDsse(envelope, o.certificate?.pem ?? o.signer.publicKeyPem)];
+      const ts = await o.tlog.timestamp(sig.signature);
+      if (ts) timestamps = [ts];
+    }
+    const bundle = makeDsseBundle({
+      payload: statement,
+      payloadType: IN_TOTO_PAYLOAD_TYPE,
+      signature: sig.signature,
+      keyHint: o.signer.keyHint,
+      material: { certificateDer: o.certificate?.der, tlogEntries, timestamps },
+    });
     result.referrers = await writeReferrerBundle(o.registry, o.repo, o.subject, Buffer.from(JSON.stringify(bundle), 'utf8'), {
       created: o.created,
       signal: o.signal,

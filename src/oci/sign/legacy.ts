@@ -16,6 +16,7 @@ export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 export const CERTIFICATE_ANNOTATION = 'dev.sigstore.cosign/certificate';
 export const CHAIN_ANNOTATION = 'dev.sigstore.cosign/chain';
 export const REKOR_BUNDLE_ANNOTATION = 'dev.sigstore.cosign/bundle';
+export const TIMESTAMP_ANNOTATION = 'dev.sigstore.cosign/rfc3161timestamp';
 /** cosign refuses to grow a signature image beyond this many layers. */
 export const MAX_SIGNATURE_LAYERS = 1000;
 const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -4,6 +4,8 @@ import type { SignConfig } from '../../config/types.js';
 import type { Context } from '../../pipeline/context.js';
 import { templateData } from '../../pipeline/template-data.js';
 import type { Signer } from '../../sigstore/index.js';
+import type { SigningIdentity } from '../../sigstore/blob.js';
+import type { SigstoreClient } from '../../sigstore/services.js';
 import { renderTemplate, TemplateError } from '../../template/index.js';
 import { abortReason, RelsignError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
@@ -34,41 +36,131 @@ export function unusableKeyRef(keyRef: string): string | undefined {
  * however many entries and artifacts use it.
  */
 const signersByRun = new WeakMap<Context, Map<string, Promise<Signer>>>();
+const identitiesByRun = new WeakMap<Context, Map<string, Promise<SigningIdentity>>>();
+const noticesByRun = new WeakMap<Context, Set<string>>();
 
 export const EPHEMERAL_PUBLIC_KEY = 'relsign-ephemeral.pub';
 
-/** The in-process, cosign-compatible signer (`signer: builtin`). */
+/** The in-process, cosign-compatible signers (`signer: builtin` and `signer: keyless`). */
 export class BuiltinSigners {
   private readonly cache: Map<string, Promise<Signer>>;
+  private readonly identities: Map<string, Promise<SigningIdentity>>;
+  private readonly notices: Set<string>;
 
   constructor(private readonly ctx: Context) {
     let c = signersByRun.get(ctx);
     if (!c) signersByRun.set(ctx, (c = new Map()));
     this.cache = c;
+    let ids = identitiesByRun.get(ctx);
+    if (!ids) identitiesByRun.set(ctx, (ids = new Map()));
+    this.identities = ids;
+    let n = noticesByRun.get(ctx);
+    if (!n) noticesByRun.set(ctx, (n = new Set()));
+    this.notices = n;
   }
 
   async sign(cfg: SignConfig, where: string, r: SignResolver): Promise<SignOutputs> {
-    const signer = await this.signerFor(cfg, where);
-    const sig = await signer.signFile(resolve(this.ctx.cwd, r.artifact.path), { signal: this.ctx.signal });
+    const { signBlob, bundleOf, legacyBundleOf, writePublic } = await import('../../sigstore/blob.js');
+    const identity = await this.identityFor(cfg, where);
+    const signed = await signBlob(identity, { file: resolve(this.ctx.cwd, r.artifact.path), signal: this.ctx.signal });
     // Interrupted while the last chunk was hashed: write nothing more.
     if (this.ctx.signal.aborted) throw abortReason(this.ctx.signal);
     const outputs: SignOutputs = {};
     if (r.vars.signature) {
       // base64 DER, exactly what `cosign sign-blob --output-signature` writes.
-      await signer.writeSignature(resolve(this.ctx.cwd, r.vars.signature), sig);
+      await writePublic(resolve(this.ctx.cwd, r.vars.signature), signed.sig.signature.toString('base64'));
       outputs.signature = r.vars.signature;
+    }
+    if (r.vars.certificate && signed.certificatePem) {
+      await writePublic(resolve(this.ctx.cwd, r.vars.certificate), signed.certificatePem);
+      outputs.certificate = r.vars.certificate;
     }
     if (cfg.bundle) {
       const bundlePath = r.outputPath(cfg.bundle, 'bundle');
       const abs = resolve(this.ctx.cwd, bundlePath);
-      if (cfg.new_bundle_format) await signer.writeBundle(abs, sig);
-      else await signer.writeLegacyBundle(abs, sig);
+      await writePublic(abs, JSON.stringify(cfg.new_bundle_format ? bundleOf(signed) : legacyBundleOf(signed)));
       outputs.bundle = bundlePath;
     }
     if (!outputs.signature && !outputs.bundle) {
-      throw new RelsignError(`${where}: signer: builtin has nothing to write; set signature: or bundle:`);
+      throw new RelsignError(`${where}: signer: ${cfg.signer} has nothing to write; set signature: or bundle:`);
     }
     return outputs;
+  }
+
+  /**
+   * How an entry signs: its key (with a Rekor client when `tlog_upload` is on,
+   * the default for releases), or keyless. Cached per run, so one Fulcio
+   * certificate serves every artifact while it is valid.
+   */
+  identityFor(cfg: SignConfig, where: string): Promise<SigningIdentity> {
+    const cacheKey = `${where}\0identity`;
+    let p = this.identities.get(cacheKey);
+    if (!p) {
+      p = this.makeIdentity(cfg, where);
+      this.identities.set(cacheKey, p);
+    }
+    return p;
+  }
+
+  private async makeIdentity(cfg: SignConfig, where: string): Promise<SigningIdentity> {
+    const snapshot = this.ctx.options.snapshot;
+    if (cfg.signer === 'keyless') {
+      if (snapshot) {
+        // Snapshots run offline and without secrets: a throwaway key stands in for Fulcio.
+        // (Shares the run's ephemeral key with builtin entries whose key is missing.)
+        this.ctx.log.info(`  ${where}: signer: keyless does not contact Sigstore under --snapshot`);
+        return { kind: 'key', signer: await this.signerFor({ ...cfg, key: '', password: '' }, where) };
+      }
+      return { kind: 'keyless', sigstore: await this.sigstoreClient(cfg, where, true) };
+    }
+    const signer = await this.signerFor(cfg, where);
+    const upload = cfg.tlog_upload ?? !snapshot;
+    if (!upload) return { kind: 'key', signer };
+    if (snapshot) {
+      this.ctx.log.info(`  ${where}: tlog_upload is off under --snapshot`);
+      return { kind: 'key', signer };
+    }
+    return { kind: 'key', signer, tlog: await this.sigstoreClient(cfg, where, false) };
+  }
+
+  private async sigstoreClient(cfg: SignConfig, where: string, keyless: boolean): Promise<SigstoreClient> {
+    const { SigstoreClient, checkServiceURL, resolveServiceURLs } = await import('../../sigstore/services.js');
+    const { parseDuration } = await import('../../sigstore/retry.js');
+    // The entry's URL, else RELSIGN_FULCIO_URL / RELSIGN_REKOR_URL / RELSIGN_TSA_URL, else the public-good config.
+    const url = (field: 'fulcio_url' | 'rekor_url' | 'tsa_url') => {
+      const v = cfg[field];
+      const rendered = v === undefined ? '' : this.renderSetting(v, `${where}.${field}`).trim();
+      if (rendered) return checkServiceURL(rendered, `${where}.${field}`);
+      const envName = `RELSIGN_${field.split('_')[0]!.toUpperCase()}_URL`;
+      const env = this.ctx.env[envName];
+      return env ? checkServiceURL(env, envName) : undefined;
+    };
+    const timeoutMs = cfg.timeout !== undefined ? parseDuration(cfg.timeout, `${where}.timeout`) : undefined;
+    const urls = await resolveServiceURLs(
+      { fulcioURL: url('fulcio_url'), rekorURL: url('rekor_url'), tsaURL: url('tsa_url') },
+      { fulcio: keyless, rekor: true },
+      (line) => this.ctx.log.warn(`${where}: ${line}`),
+    );
+    const { getIdentityToken } = await import('../../sigstore/identity.js');
+    const retry = { timeoutMs, signal: this.ctx.signal };
+    let token: Promise<string> | undefined;
+    if (keyless) {
+      // Fetched before anything is signed, so a missing token fails the entry at once.
+      token = getIdentityToken({ env: this.ctx.env, retry, onToken: (t) => this.ctx.redactor.add(t) });
+      await token;
+    }
+    const { privacyNotice } = await import('../../sigstore/blob.js');
+    // The configuration is the consent (as GoReleaser runs cosign with --yes); the notice is logged once per log.
+    const noticeKey = `${keyless}\0${urls.rekorURL}`;
+    if (!this.notices.has(noticeKey)) {
+      this.notices.add(noticeKey);
+      this.ctx.log.info(`  ${where}: ${privacyNotice(keyless, urls.rekorURL!)}`);
+    }
+    return new SigstoreClient({
+      ...urls,
+      retry,
+      identityToken: token && (() => getIdentityToken({ env: this.ctx.env, retry, onToken: (t) => this.ctx.redactor.add(t) })),
+    });
   }
 
   /** The signer for an entry: its key decrypted once per run. */

@@ -1,7 +1,8 @@
 import type { SignConfig } from '../../config/types.js';
 import type { Context } from '../../pipeline/context.js';
 import { parseReference, repositoryName } from '../../oci/reference.js';
-import { signImage, type SignImageResult } from '../../oci/sign/index.js';
+import { signImage, type SignImageOptions, type SignImageResult } from '../../oci/sign/index.js';
+import type { SigningIdentity } from '../../sigstore/blob.js';
 import { registryClient } from '../../pipeline/registry.js';
 import { RelsignError } from '../../util/errors.js';
 import type { BuiltinSigners } from './builtin.js';
@@ -28,18 +29,30 @@ export async function signImageBuiltin(ctx: Context, cfg: SignConfig, where: str
   if (!desc) throw new RelsignError(`${where}: ${artifact.path}@${digest} is not in the registry`);
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(cfg.annotations ?? {})) annotations[k] = r.apply(v, `annotations.${k}`);
-  const signer = await builtin.signerFor(cfg, where);
+  const identity = await builtin.identityFor(cfg, where);
+  const keys = await imageSigningKeys(identity);
   return signImage({
     registry: client,
     repo,
     dockerReference: repositoryName(ref),
     subject: { mediaType: desc.mediaType, digest, size: desc.size },
-    signer,
+    ...keys,
     annotations,
     storage: cfg.storage ?? 'legacy',
     created: ctx.git.commitDate.getTime() > 0 ? ctx.git.commitDate : new Date(),
     signal: ctx.signal,
   });
+}
+
+/** The signImage options for a signing identity: the key, and for keyless its certificate; the log client when uploading. */
+export async function imageSigningKeys(identity: SigningIdentity): Promise<Pick<SignImageOptions, 'signer' | 'certificate' | 'tlog'>> {
+  if (identity.kind === 'key') return { signer: identity.signer, tlog: identity.tlog };
+  const cert = await identity.sigstore.certifiedKey();
+  return {
+    signer: cert.signer,
+    certificate: { pem: cert.certificatePem, chainPem: cert.chainPem, der: cert.certificateDer },
+    tlog: identity.sigstore,
+  };
 }
 
 /** ` → tag sha256-….sig, referrer sha256:…` for the log line. */

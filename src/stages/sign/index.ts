@@ -67,13 +67,13 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
     const limit = Math.max(1, Math.min(cfg.parallelism ?? ctx.options.parallelism, ctx.options.parallelism));
     const results = await mapLimit(selected, limit, async (artifact) => {
       const r = new SignResolver(ctx, cfg, where, artifact);
-      if (docker && cfg.signer === 'builtin') {
+      if (docker && cfg.signer !== 'cmd') {
         const { signImageBuiltin, describeImageSignature } = await import('./image.js');
         const stored = await signImageBuiltin(ctx, cfg, where, r, builtin);
         ctx.log.info(`  signed ${artifact.path}@${r.vars.digest}${describeImageSignature(stored)}`);
         return { artifact, resolver: r, outputs: {} as SignOutputs };
       }
-      const outputs = cfg.signer === 'builtin' ? await builtin.sign(cfg, where, r) : await signWithCommand(ctx, cfg, where, r);
+      const outputs = cfg.signer !== 'cmd' ? await builtin.sign(cfg, where, r) : await signWithCommand(ctx, cfg, where, r);
       ctx.log.info(`  signed ${docker ? `${artifact.path}@${r.vars.digest}` : artifact.name}${describeOutputs(outputs)}`);
       return { artifact, resolver: r, outputs };
     }, { signal: ctx.signal });
