@@ -68,6 +68,8 @@ async function setup(): Promise<{ fake: FakeGitHub; repo: TempRepo }> {
       '    key: env://COSIGN_PRIVATE_KEY',
       '    artifacts: all',
       '    signature: "$<artifact>.sig"',
+      // Offline: no transparency log to record signatures in.
+      '    tlog_upload: false',
       'changelog:',
       '  disable: true',
       `github_urls:`,
