@@ -8,6 +8,8 @@ import { fileError } from './errors.js';
 import { assertKeyPairWritable, generateKeyPair, importKeyPair, loadPublicKey, parseImportablePrivateKey, writeKeyPair } from './keys.js';
 import { getPassword } from './password.js';
 import { Signer } from './signer.js';
+import { compileIdentityPolicy, hasIdentityPolicy, type IdentityPolicy } from './certificate-identity.js';
+import { publicGoodTrustedRoot, readTrustedRootFile } from './trusted-root.js';
 import { verifyBlob } from './verify.js';
 
 const say = (line: string): void => {
@@ -90,7 +92,7 @@ export async function runSignBlob(file: string, flags: SignBlobFlags): Promise<v
   }
 }
 
-export interface VerifyBlobFlags {
+export interface VerifyBlobFlags extends IdentityPolicyFlags {
   key?: string;
   signature?: string;
   bundle?: string;
@@ -98,12 +100,45 @@ export interface VerifyBlobFlags {
   trustedRoot?: string;
 }
 
+/** cosign's certificate flags, as commander names them. */
+export interface IdentityPolicyFlags {
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+}
+
+export function identityPolicyOf(flags: IdentityPolicyFlags): IdentityPolicy {
+  return {
+    identity: flags.certificateIdentity,
+    identityRegexp: flags.certificateIdentityRegexp,
+    issuer: flags.certificateOidcIssuer,
+    issuerRegexp: flags.certificateOidcIssuerRegexp,
+  };
+}
+
+/** `--trusted-root FILE`, read now; else the public-good root through TUF, fetched only if a check needs it. */
+export async function trustedRootOption(file: string | undefined): Promise<{ trustedRoot?: unknown; trustedRootSource?: string; getTrustedRoot: () => Promise<unknown> }> {
+  if (file !== undefined) {
+    const trustedRoot = await readTrustedRootFile(file);
+    return { trustedRoot, trustedRootSource: file, getTrustedRoot: async () => trustedRoot };
+  }
+  return { trustedRootSource: 'public-good (TUF)', getTrustedRoot: () => publicGoodTrustedRoot() };
+}
+
 export async function runVerifyBlob(file: string, flags: VerifyBlobFlags): Promise<void> {
-  if (!flags.key) throw new UsageError('verify-blob: --key is required (keyless verification is not supported yet)');
+  const policy = identityPolicyOf(flags);
+  if (flags.key && hasIdentityPolicy(policy)) {
+    throw new UsageError('verify-blob: use either --key or the --certificate-* flags (keyless), not both');
+  }
+  const identity = flags.key ? undefined : compileIdentityPolicy(policy);
   if (flags.signature !== undefined && flags.bundle !== undefined) throw new UsageError('verify-blob: use either --signature or --bundle, not both');
+  if (!flags.key && flags.bundle === undefined) {
+    throw new UsageError('verify-blob: keyless verification needs --bundle (relsign checks the certificate and the transparency log offline, from the bundle)');
+  }
   if (flags.signature === undefined && flags.bundle === undefined) throw new UsageError('verify-blob: --signature or --bundle is required');
 
-  const { key, source: keySource } = await loadPublicKey(flags.key);
+  const loaded = flags.key ? await loadPublicKey(flags.key) : undefined;
   let signature: Uint8Array | undefined;
   if (flags.signature !== undefined) {
     // As cosign: a path if it exists, else the argument itself is the base64 signature.
@@ -123,28 +158,16 @@ export async function runVerifyBlob(file: string, flags: VerifyBlobFlags): Promi
       throw fileError(err, flags.bundle);
     }
   }
-  let trustedRoot: unknown;
-  if (flags.trustedRoot !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(flags.trustedRoot, 'utf8');
-    } catch (err) {
-      throw fileError(err, flags.trustedRoot);
-    }
-    try {
-      trustedRoot = JSON.parse(text);
-    } catch {
-      throw new RelsignError(`${flags.trustedRoot}: not a JSON trusted root`);
-    }
-  }
+  const root = await trustedRootOption(flags.trustedRoot);
   await verifyBlob(file, {
-    publicKey: key,
-    keySource,
+    publicKey: loaded?.key,
+    keySource: loaded?.source,
+    identity,
     signature,
     bundle,
     bundleSource: flags.bundle,
     ignoreTlog: flags.insecureIgnoreTlog,
-    trustedRoot,
+    ...root,
   });
   say('Verified OK');
 }

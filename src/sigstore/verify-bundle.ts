@@ -41,6 +41,8 @@ export interface BundleVerifyOptions {
   bundleSource: string;
   /** The artifact: a file path (streamed) or bytes. */
   artifact: string | Uint8Array;
+  /** The artifact's digests when already computed (saves a second pass over the file). */
+  digests?: ReadonlyMap<HashAlgorithm, Buffer>;
   /** A Sigstore trusted root (JSON). */
   trustedRoot: unknown;
   trustedRootSource?: string;
@@ -60,6 +62,9 @@ export interface BundleVerifyResult {
   /** The DSSE payload (an in-toto statement), for a DSSE bundle. */
   payload?: Buffer;
   payloadType?: string;
+  /** For a message signature: the artifact's digest that was signed. */
+  digest: Buffer;
+  digestAlgorithm: HashAlgorithm;
 }
 
 type VerifyLib = typeof import('@sigstore/verify');
@@ -73,7 +78,8 @@ function equal(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-async function digestsOf(artifact: string | Uint8Array, algorithms: HashAlgorithm[]): Promise<Map<HashAlgorithm, Buffer>> {
+async function digestsOf(artifact: string | Uint8Array, algorithms: HashAlgorithm[], known?: ReadonlyMap<HashAlgorithm, Buffer>): Promise<Map<HashAlgorithm, Buffer>> {
+  if (known && algorithms.every((a) => known.has(a))) return new Map(algorithms.map((a) => [a, known.get(a)!]));
   const hashes = new Map(algorithms.map((a) => [a, createHash(a)] as const));
   if (typeof artifact === 'string') await hashFileInto(artifact, [...hashes.values()]);
   else for (const h of hashes.values()) h.update(artifact);
@@ -138,12 +144,19 @@ export async function verifySigstoreBundle(o: BundleVerifyOptions): Promise<Bund
   if (o.key) entity.key = { $case: 'public-key', hint: '' };
 
   // The content: what the signature covers, compared with the artifact.
-  const result: BundleVerifyResult = { content: parsed.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature', tlogVerified: false };
+  const result: BundleVerifyResult = {
+    content: parsed.content.$case === 'dsseEnvelope' ? 'dsse' : 'message-signature',
+    tlogVerified: false,
+    digest: Buffer.alloc(0),
+    digestAlgorithm: 'sha256',
+  };
   if (parsed.content.$case === 'messageSignature') {
     const ms = parsed.content.messageSignature;
     const alg = HASH_FROM_PROTO[String((o.bundle.messageSignature as { messageDigest?: { algorithm?: unknown } } | undefined)?.messageDigest?.algorithm)];
     if (!alg || !ms.messageDigest) return fail('unsupported-bundle', `unsupported bundle ${o.bundleSource}: no SHA-2 message digest`);
-    const fileDigest = (await digestsOf(o.artifact, [alg])).get(alg)!;
+    const fileDigest = (await digestsOf(o.artifact, [alg], o.digests)).get(alg)!;
+    result.digest = fileDigest;
+    result.digestAlgorithm = alg;
     const signed = Buffer.from(ms.messageDigest.digest);
     if (!equal(fileDigest, signed)) {
       fail('digest-mismatch', `bundle digest mismatch: ${name} has ${alg} ${fileDigest.toString('hex')}, the bundle signed ${signed.toString('hex')}`);
@@ -235,12 +248,18 @@ export async function verifySigstoreBundle(o: BundleVerifyOptions): Promise<Bund
   }
   void signer;
 
-  if (result.payload) await checkStatementSubject(result.payload, result.payloadType!, o.artifact, name);
+  if (result.payload) result.digest = await checkStatementSubject(result.payload, result.payloadType!, o.artifact, name, o.digests);
   return result;
 }
 
 /** For a DSSE bundle: the in-toto statement must name the artifact as a subject. */
-async function checkStatementSubject(payload: Buffer, payloadType: string, artifact: string | Uint8Array, name: string): Promise<void> {
+async function checkStatementSubject(
+  payload: Buffer,
+  payloadType: string,
+  artifact: string | Uint8Array,
+  name: string,
+  known?: ReadonlyMap<HashAlgorithm, Buffer>,
+): Promise<Buffer> {
   if (payloadType !== 'application/vnd.in-toto+json') fail('unsupported-bundle', `unsupported DSSE payload type ${JSON.stringify(payloadType)} (want an in-toto statement)`);
   if (payload.length > MAX_STATEMENT_BYTES) fail('malformed-bundle', 'the in-toto statement is too large');
   let st: { subject?: unknown };
@@ -250,13 +269,14 @@ async function checkStatementSubject(payload: Buffer, payloadType: string, artif
     return fail('malformed-bundle', 'the DSSE payload is not a JSON in-toto statement');
   }
   const subjects = Array.isArray(st?.subject) ? (st.subject as { digest?: Record<string, unknown> }[]).slice(0, MAX_SUBJECTS) : [];
-  const digests = await digestsOf(artifact, ['sha256', 'sha512']);
+  const digests = await digestsOf(artifact, ['sha256', 'sha512'], known);
   const matches = subjects.some((s) => {
     const d = s?.digest;
     if (!d || typeof d !== 'object') return false;
     return (['sha256', 'sha512'] as const).some((a) => typeof d[a] === 'string' && (d[a] as string).toLowerCase() === digests.get(a)!.toString('hex'));
   });
   if (!matches) fail('digest-mismatch', `${name} is not a subject of the bundle's in-toto statement (its sha256 is ${digests.get('sha256')!.toString('hex')})`);
+  return digests.get('sha256')!;
 }
 
 function reasonOf(err: unknown): ConstructorParameters<typeof BlobVerificationError>[0] {
