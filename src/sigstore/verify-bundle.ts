@@ -52,6 +52,11 @@ export interface BundleVerifyOptions {
   identity?: CompiledIdentityPolicy;
   /** cosign --insecure-ignore-tlog: no transparency-log entry is required or checked. */
   ignoreTlog?: boolean;
+  /**
+   * For a DSSE bundle whose subject is not a file (an image): the caller checks
+   * the in-toto statement's subject itself; `artifact` is then unused.
+   */
+  skipSubjectCheck?: boolean;
 }
 
 export interface BundleVerifyResult {
@@ -248,7 +253,7 @@ export async function verifySigstoreBundle(o: BundleVerifyOptions): Promise<Bund
   }
   void signer;
 
-  if (result.payload) result.digest = await checkStatementSubject(result.payload, result.payloadType!, o.artifact, name, o.digests);
+  if (result.payload && !o.skipSubjectCheck) result.digest = await checkStatementSubject(result.payload, result.payloadType!, o.artifact, name, o.digests);
   return result;
 }
 
