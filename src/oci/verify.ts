@@ -349,9 +349,9 @@ export async function checkBundleWithTrust(
   options: (CheckOptions & TrustOptions) | KeylessCheckOptions,
 ): Promise<Outcome> {
   const reject = (kind: Rejection['kind'], reason: string): Outcome => ({ ok: false, rejected: { kind, source, reason } });
-  const keyed = 'key' in options;
+  const keyed = 'key' in options && options.key !== undefined;
   if (keyed) {
-    const outcome = checkBundle(bundleText, digest, dockerReference, source, options);
+    const outcome = checkBundle(bundleText, digest, dockerReference, source, options as CheckOptions);
     if (!outcome.ok || options.ignoreTlog) return outcome;
   }
   const bundle = parseDsseBundle(bundleText);
