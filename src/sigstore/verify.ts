@@ -66,6 +66,12 @@ export async function verifyBlob(artifact: string | Uint8Array, options: VerifyB
   const keySource = options.keySource ?? 'the public key';
   const keyless = await keylessBundle(artifact, options);
   if (keyless) {
+    if (options.publicKey !== undefined) {
+      throw new BlobVerificationError(
+        'invalid-signature',
+        `the bundle ${options.bundleSource ?? ''} is signed with a certificate, not with ${keySource}: verify it with --certificate-identity and --certificate-oidc-issuer`.replace('  ', ' '),
+      );
+    }
     if (!options.identity) throw new RelsignError('keyless verification needs --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]');
     const r = await verifySigstoreBundle({
       bundle: keyless.bundle,

@@ -150,6 +150,11 @@ describe('sigstore-conformance bundle-verify: all cases', () => {
     expect(badRe.stderr).toMatch(/^relsign: --certificate-identity-regexp: error parsing regexp: missing closing \)/);
     const wrongIssuer = await runCli([...base, '--certificate-identity', c.identity, '--certificate-oidc-issuer', 'https://gitlab.com', c.artifact]);
     expect(wrongIssuer).toMatchObject({ code: 1, stderr: 'relsign: wrong certificate OIDC issuer: the certificate names "https://token.actions.githubusercontent.com", want "https://gitlab.com"' });
+    const withKey = await runCli(['verify-blob', '--bundle', join(c.dir, 'bundle.sigstore.json'), '--trusted-root', c.rootFile, '--key', join(SUITE, 'managed-key-happy-path', 'key.pub'), c.artifact]);
+    expect(withKey).toMatchObject({
+      code: 1,
+      stderr: `relsign: the bundle ${join(c.dir, 'bundle.sigstore.json')} is signed with a certificate, not with key.pub: verify it with --certificate-identity and --certificate-oidc-issuer`,
+    });
     const both = await runCli([...base, '--key', join(SUITE, 'managed-key-happy-path', 'key.pub'), '--certificate-identity', c.identity, c.artifact]);
     expect(both).toMatchObject({ code: 2, stderr: 'relsign: verify-blob: use either --key or the --certificate-* flags (keyless), not both' });
   });
