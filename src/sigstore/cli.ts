@@ -123,7 +123,8 @@ export async function trustedRootOption(file: string | undefined): Promise<{ tru
     const trustedRoot = await readTrustedRootFile(file);
     return { trustedRoot, trustedRootSource: file, getTrustedRoot: async () => trustedRoot };
   }
-  return { trustedRootSource: 'public-good (TUF)', getTrustedRoot: () => publicGoodTrustedRoot() };
+  let fetched: Promise<unknown> | undefined; // once per command, however many signatures need it
+  return { trustedRootSource: 'public-good (TUF)', getTrustedRoot: () => (fetched ??= publicGoodTrustedRoot()) };
 }
 
 export async function runVerifyBlob(file: string, flags: VerifyBlobFlags): Promise<void> {

@@ -48,6 +48,8 @@ export interface BundleVerifyOptions {
   trustedRootSource?: string;
   /** Verify with this key instead of a certificate. */
   key?: { key: KeyObject; source: string };
+  /** The caller already checked the message signature with `key` (over the streamed digest, or Ed25519 over the file). */
+  signatureVerified?: boolean;
   /** Required for a certificate-signed bundle. */
   identity?: CompiledIdentityPolicy;
   /** cosign --insecure-ignore-tlog: no transparency-log entry is required or checked. */
@@ -172,6 +174,7 @@ export async function verifySigstoreBundle(o: BundleVerifyOptions): Promise<Bund
       compareSignature: (s: Buffer) => equal(s, signature),
       compareDigest: (d: Buffer) => equal(d, fileDigest),
       verifySignature: (k: KeyObject) => {
+        if (o.signatureVerified && o.key) return k === o.key.key;
         try {
           const algorithm = keyAlgorithmOf(k, 'the signing key');
           if (algorithm === 'ed25519') return false; // Ed25519 signs the message, not a digest

@@ -198,6 +198,7 @@ export async function verifyBlob(artifact: string | Uint8Array, options: VerifyB
     trustedRoot: await trustedRootOf(options),
     trustedRootSource: options.trustedRootSource,
     key: { key: keyObject, source: keySource },
+    signatureVerified: true, // step 4, over the streamed digest (or the whole message for Ed25519)
   });
   return { ...result, tlogVerified: true };
 }
