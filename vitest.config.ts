@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Tests never reach the public-good TUF repository: a mirror on a closed loopback port.
+    env: { RELSIGN_TUF_MIRROR: 'http://127.0.0.1:9', RELSIGN_TUF_CACHE: join(tmpdir(), 'relsign-test-tuf-cache') },
   },
 });

@@ -2,6 +2,8 @@
  * Actions behind `relsign sign IMAGE` and `relsign verify IMAGE` (cosign's
  * `sign --key` / `verify --key`). The command modules import this lazily.
  */
+import { compileIdentityPolicy, hasIdentityPolicy } from '../sigstore/certificate-identity.js';
+import { identityPolicyOf, trustedRootOption, type IdentityPolicyFlags } from '../sigstore/cli.js';
 import { loadPublicKey } from '../sigstore/keys.js';
 import { getPassword } from '../sigstore/password.js';
 import { Signer } from '../sigstore/signer.js';
@@ -104,17 +106,21 @@ export async function runSignImage(image: string, flags: SignImageFlags): Promis
   }
 }
 
-export interface VerifyImageFlags extends RegistryFlags {
+export interface VerifyImageFlags extends RegistryFlags, IdentityPolicyFlags {
   key?: string;
   annotations?: string[];
   insecureIgnoreTlog?: boolean;
+  trustedRoot?: string;
 }
 
 export async function runVerifyImage(image: string, flags: VerifyImageFlags): Promise<void> {
-  if (!flags.key) throw new UsageError('verify: --key is required (keyless verification is not supported yet)');
+  const policy = identityPolicyOf(flags);
+  if (flags.key && hasIdentityPolicy(policy)) throw new UsageError('verify: use either --key or the --certificate-* flags (keyless), not both');
+  const identity = flags.key ? undefined : compileIdentityPolicy(policy);
   const annotations = parseAnnotationFlags(flags.annotations);
   const ref = parseImage(image);
-  const { key, source } = await loadPublicKey(flags.key);
+  const loaded = flags.key ? await loadPublicKey(flags.key) : undefined;
+  const root = await trustedRootOption(flags.trustedRoot);
   const client = clientFor(ref, flags);
   const desc = await resolveImage(client, ref);
   const name = repositoryName(ref);
@@ -123,16 +129,22 @@ export async function runVerifyImage(image: string, flags: VerifyImageFlags): Pr
     repo: { registry: ref.registry, repository: ref.repository },
     dockerReference: name,
     digest: desc.digest,
-    key: { key, source },
+    key: loaded ? { key: loaded.key, source: loaded.source } : undefined,
+    identity,
     annotations,
+    ignoreTlog: flags.insecureIgnoreTlog,
+    getTrustedRoot: root.getTrustedRoot,
+    trustedRootSource: root.trustedRootSource,
   });
+  // cosign's summary of what was checked.
   say('');
   say(`Verification for ${name}@${desc.digest} --`);
   say('The following checks were performed on each of these signatures:');
   say('  - The cosign claims were validated');
-  say('  - The signatures were verified against the specified public key');
-  if (!flags.insecureIgnoreTlog) {
-    say('relsign: note: key signatures carry no transparency-log entry and none was checked (pass --insecure-ignore-tlog to acknowledge)');
+  if (!flags.insecureIgnoreTlog) say('  - Existence of the claims in the transparency log was verified offline');
+  if (loaded) say('  - The signatures were verified against the specified public key');
+  else {
+    say('  - The code-signing certificate was verified using trusted certificate authority certificates');
   }
   process.stdout.write(`\n${formatVerified(verified)}\n`);
 }

@@ -10,6 +10,8 @@ import { MAX_BUNDLE_BYTES, MAX_KEY_BYTES, MAX_SIGNATURE_BYTES, MAX_TRUSTED_ROOT_
 import { getPassword } from './password.js';
 import { bundleOf, legacyBundleOf, privacyNotice, signBlob, writePublic, type SignedBlob, type SigningIdentity } from './blob.js';
 import { Signer } from './signer.js';
+import { compileIdentityPolicy, hasIdentityPolicy, type IdentityPolicy } from './certificate-identity.js';
+import { publicGoodTrustedRoot, readTrustedRootFile } from './trusted-root.js';
 import { verifyBlob } from './verify.js';
 
 const say = (line: string): void => {
@@ -167,7 +169,7 @@ export async function runSignBlob(file: string, flags: SignBlobFlags): Promise<v
   }
 }
 
-export interface VerifyBlobFlags {
+export interface VerifyBlobFlags extends IdentityPolicyFlags {
   key?: string;
   signature?: string;
   bundle?: string;
@@ -175,12 +177,46 @@ export interface VerifyBlobFlags {
   trustedRoot?: string;
 }
 
+/** cosign's certificate flags, as commander names them. */
+export interface IdentityPolicyFlags {
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+}
+
+export function identityPolicyOf(flags: IdentityPolicyFlags): IdentityPolicy {
+  return {
+    identity: flags.certificateIdentity,
+    identityRegexp: flags.certificateIdentityRegexp,
+    issuer: flags.certificateOidcIssuer,
+    issuerRegexp: flags.certificateOidcIssuerRegexp,
+  };
+}
+
+/** `--trusted-root FILE`, read now; else the public-good root through TUF, fetched only if a check needs it. */
+export async function trustedRootOption(file: string | undefined): Promise<{ trustedRoot?: unknown; trustedRootSource?: string; getTrustedRoot: () => Promise<unknown> }> {
+  if (file !== undefined) {
+    const trustedRoot = await readTrustedRootFile(file);
+    return { trustedRoot, trustedRootSource: file, getTrustedRoot: async () => trustedRoot };
+  }
+  let fetched: Promise<unknown> | undefined; // once per command, however many signatures need it
+  return { trustedRootSource: 'public-good (TUF)', getTrustedRoot: () => (fetched ??= publicGoodTrustedRoot()) };
+}
+
 export async function runVerifyBlob(file: string, flags: VerifyBlobFlags): Promise<void> {
-  if (!flags.key) throw new UsageError('verify-blob: --key is required (keyless verification is not supported yet)');
+  const policy = identityPolicyOf(flags);
+  if (flags.key && hasIdentityPolicy(policy)) {
+    throw new UsageError('verify-blob: use either --key or the --certificate-* flags (keyless), not both');
+  }
+  const identity = flags.key ? undefined : compileIdentityPolicy(policy);
   if (flags.signature !== undefined && flags.bundle !== undefined) throw new UsageError('verify-blob: use either --signature or --bundle, not both');
+  if (!flags.key && flags.bundle === undefined) {
+    throw new UsageError('verify-blob: keyless verification needs --bundle (relsign checks the certificate and the transparency log offline, from the bundle)');
+  }
   if (flags.signature === undefined && flags.bundle === undefined) throw new UsageError('verify-blob: --signature or --bundle is required');
 
-  const { key, source: keySource } = await loadPublicKey(flags.key);
+  const loaded = flags.key ? await loadPublicKey(flags.key) : undefined;
   let signature: Uint8Array | undefined;
   let signatureSource: string | undefined;
   if (flags.signature !== undefined) {
@@ -201,24 +237,17 @@ export async function runVerifyBlob(file: string, flags: VerifyBlobFlags): Promi
   }
   let bundle: string | undefined;
   if (flags.bundle !== undefined) bundle = (await readFileBounded(flags.bundle, MAX_BUNDLE_BYTES, 'a bundle')).toString('utf8');
-  let trustedRoot: unknown;
-  if (flags.trustedRoot !== undefined) {
-    const text = (await readFileBounded(flags.trustedRoot, MAX_TRUSTED_ROOT_BYTES, 'a trusted root')).toString('utf8');
-    try {
-      trustedRoot = JSON.parse(text);
-    } catch {
-      throw new RelsignError(`${flags.trustedRoot}: not a JSON trusted root`);
-    }
-  }
+  const root = await trustedRootOption(flags.trustedRoot);
   await verifyBlob(file, {
-    publicKey: key,
-    keySource,
+    publicKey: loaded?.key,
+    keySource: loaded?.source,
+    identity,
     signature,
     signatureSource,
     bundle,
     bundleSource: flags.bundle,
     ignoreTlog: flags.insecureIgnoreTlog,
-    trustedRoot,
+    ...root,
   });
   say('Verified OK');
 }

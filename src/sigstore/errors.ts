@@ -21,7 +21,10 @@ export type VerificationFailure =
   | 'digest-mismatch'
   | 'malformed-bundle'
   | 'unsupported-bundle'
-  | 'tlog';
+  | 'tlog'
+  | 'certificate'
+  | 'timestamp'
+  | 'identity';
 
 /** verify-blob's failures: one line naming what is wrong, exit code 1. */
 export class BlobVerificationError extends RelsignError {

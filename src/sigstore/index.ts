@@ -4,6 +4,16 @@
  */
 export { Signer, type BlobSignature, type PasswordInput } from './signer.js';
 export { verifyBlob, decodeSignature, type VerifyBlobOptions, type VerifyBlobResult } from './verify.js';
+export { verifySigstoreBundle, type BundleVerifyOptions, type BundleVerifyResult } from './verify-bundle.js';
+export {
+  compileIdentityPolicy,
+  certificateIdentity,
+  identityMismatch,
+  type IdentityPolicy,
+  type CompiledIdentityPolicy,
+  type CertificateIdentity,
+} from './certificate-identity.js';
+export { readTrustedRootFile, publicGoodTrustedRoot, checkTrustedRoot, tufCacheDir } from './trusted-root.js';
 export {
   generateKeyPair,
   importKeyPair,

@@ -1,11 +1,15 @@
 /**
- * `cosign verify-blob --key`: checks a detached signature or a bundle (legacy or
- * Sigstore v0.1–v0.3) against a public key, hashing the file streamed.
+ * `cosign verify-blob`: checks a detached signature or a bundle (legacy or
+ * Sigstore v0.1–v0.3), hashing the file streamed, either against a public key
+ * (`--key`) or keylessly: a certificate-signed bundle against a trusted root and
+ * an identity policy (`--certificate-identity[-regexp]`,
+ * `--certificate-oidc-issuer[-regexp]`; verify-bundle.ts).
  *
- * Transparency log: relsign does not talk to Rekor. A bundle's tlog entries (and
- * RFC 3161 timestamps) are checked offline with @sigstore/verify when a Sigstore
- * `trusted_root.json` is given; `ignoreTlog` (cosign's --insecure-ignore-tlog)
- * checks the key signature only.
+ * Transparency log: checked offline from the bundle (inclusion promise / SET,
+ * inclusion proof, RFC 3161 timestamps) against the trusted root, by default.
+ * A bare detached signature has no entry to check offline (cosign would search
+ * Rekor by its hash): it needs a bundle, or `ignoreTlog` (cosign's
+ * --insecure-ignore-tlog), which checks the key signature only.
  */
 import { createHash, timingSafeEqual, type Hash, type KeyObject } from 'node:crypto';
 import { describeError, RelsignError } from '../util/errors.js';
@@ -15,11 +19,15 @@ import { hashFileInto } from './digest.js';
 import { BlobVerificationError } from './errors.js';
 import { keyAlgorithmOf, parsePublicKeyPem, publicKeyDer, publicKeyHint } from './keys.js';
 import { MAX_SIGNATURE_BYTES, tooLargeMessage } from './limits.js';
-import { decodeBase64Strict } from './pem.js';
+import { decodeBase64Strict, decodePem } from './pem.js';
+import type { CertificateIdentity, CompiledIdentityPolicy } from './certificate-identity.js';
+import { verifySigstoreBundle } from './verify-bundle.js';
 
 export interface VerifyBlobOptions {
-  /** The public key: a KeyObject or `PUBLIC KEY` PEM text. */
-  publicKey: KeyObject | string;
+  /** The public key: a KeyObject or `PUBLIC KEY` PEM text. Without it, a certificate-signed bundle and `identity` are needed. */
+  publicKey?: KeyObject | string;
+  /** Keyless: who the certificate must name (compileIdentityPolicy). */
+  identity?: CompiledIdentityPolicy;
   /** How to name the key in messages (e.g. `cosign.pub`). */
   keySource?: string;
   /**
@@ -37,10 +45,16 @@ export interface VerifyBlobOptions {
   ignoreTlog?: boolean;
   /** A Sigstore trusted root (parsed trusted_root.json) to check a bundle's tlog entries and timestamps offline. */
   trustedRoot?: unknown;
+  /** How to name the trusted root in messages. */
+  trustedRootSource?: string;
+  /** Where to get the trusted root when `trustedRoot` is not given and one is needed (e.g. public-good via TUF). */
+  getTrustedRoot?: () => Promise<unknown>;
 }
 
 export interface VerifyBlobResult {
   format: 'signature' | 'legacy-bundle' | 'sigstore-bundle';
+  /** For a certificate-signed bundle: who signed. */
+  signer?: CertificateIdentity;
   digest: Buffer;
   digestAlgorithm: HashAlgorithm;
   /** True when a transparency-log entry was verified against the trusted root. */
@@ -53,6 +67,40 @@ export interface VerifyBlobResult {
  */
 export async function verifyBlob(artifact: string | Uint8Array, options: VerifyBlobOptions): Promise<VerifyBlobResult> {
   const keySource = options.keySource ?? 'the public key';
+  const keyless = await keylessBundle(artifact, options);
+  if (keyless) {
+    if (options.publicKey !== undefined) {
+      throw new BlobVerificationError(
+        'invalid-signature',
+        `the bundle ${options.bundleSource ?? ''} is signed with a certificate, not with ${keySource}: verify it with --certificate-identity and --certificate-oidc-issuer`.replace('  ', ' '),
+      );
+    }
+    if (!options.identity) throw new RelsignError('keyless verification needs --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]');
+    const r = await verifySigstoreBundle({
+      bundle: keyless.bundle,
+      bundleSource: options.bundleSource ?? 'bundle',
+      artifact,
+      digests: keyless.digests,
+      trustedRoot: await trustedRootOf(options),
+      trustedRootSource: options.trustedRootSource,
+      identity: options.identity,
+      ignoreTlog: options.ignoreTlog,
+    });
+    return {
+      format: keyless.legacy ? 'legacy-bundle' : 'sigstore-bundle',
+      signer: r.signer,
+      tlogVerified: r.tlogVerified,
+      digest: r.digest,
+      digestAlgorithm: r.digestAlgorithm,
+    };
+  }
+  if (options.publicKey === undefined) {
+    throw new RelsignError(
+      options.bundle === undefined
+        ? 'keyless verification needs a bundle (--bundle): relsign checks the certificate and its transparency-log entry offline, from the bundle'
+        : `the bundle ${options.bundleSource ?? ''} carries no certificate: verify it with --key`.replace('  ', ' '),
+    );
+  }
   const keyObject = typeof options.publicKey === 'string' ? parsePublicKeyPem(options.publicKey, keySource) : options.publicKey;
   const algorithm = keyAlgorithmOf(keyObject, keySource);
   const pub = new PreparedPublicKey(keyObject, algorithm);
@@ -139,18 +187,75 @@ export async function verifyBlob(artifact: string | Uint8Array, options: VerifyB
   if (!tlogJson) {
     throw new BlobVerificationError(
       'tlog',
-      'no transparency-log entry to verify (relsign does not upload to Rekor yet); pass --insecure-ignore-tlog to check the signature against the key only',
+      bundle
+        ? 'the bundle has no transparency-log entry to verify; pass --insecure-ignore-tlog to check the signature against the key only'
+        : 'a detached signature carries no transparency-log entry to check offline: verify with --bundle (sign with --bundle and the log upload on), or pass --insecure-ignore-tlog to check the signature against the key only',
     );
   }
-  if (options.trustedRoot === undefined) {
-    throw new BlobVerificationError(
-      'tlog',
-      'the bundle has a transparency-log entry but there is no trusted root to check it: pass --trusted-root trusted_root.json, or --insecure-ignore-tlog',
-    );
-  }
-  const fileDigest = bundle?.format === 'sigstore' ? digests.get(bundle.digestAlgorithm)! : digests.get('sha256')!;
-  await verifyTlogOffline(tlogJson, options.trustedRoot, keyObject, signature, fileDigest);
+  await verifySigstoreBundle({
+    bundle: tlogJson,
+    bundleSource: options.bundleSource ?? 'bundle',
+    artifact,
+    digests,
+    trustedRoot: await trustedRootOf(options),
+    trustedRootSource: options.trustedRootSource,
+    key: { key: keyObject, source: keySource },
+    signatureVerified: true, // step 4, over the streamed digest (or the whole message for Ed25519)
+  });
   return { ...result, tlogVerified: true };
+}
+
+async function trustedRootOf(options: VerifyBlobOptions): Promise<unknown> {
+  if (options.trustedRoot !== undefined) return options.trustedRoot;
+  if (options.getTrustedRoot) return options.getTrustedRoot();
+  throw new BlobVerificationError('tlog', 'there is no trusted root to check the bundle against: pass --trusted-root trusted_root.json');
+}
+
+/**
+ * The bundle as a Sigstore bundle for keyless verification, when it is one: a
+ * Sigstore bundle signed by a certificate (or any Sigstore bundle when no key
+ * is given), or a cosign legacy bundle whose `cert` is a certificate.
+ */
+async function keylessBundle(
+  artifact: string | Uint8Array,
+  options: VerifyBlobOptions,
+): Promise<{ bundle: Record<string, unknown>; legacy: boolean; digests?: Map<HashAlgorithm, Buffer> } | undefined> {
+  if (options.bundle === undefined) return undefined;
+  let obj: unknown = options.bundle;
+  if (typeof obj === 'string') {
+    try {
+      obj = JSON.parse(obj);
+    } catch {
+      return undefined; // parseBundle reports it
+    }
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
+  const b = obj as Record<string, unknown>;
+  if ('mediaType' in b) {
+    const vm = b.verificationMaterial as Record<string, unknown> | undefined;
+    const hasCert = !!vm && typeof vm === 'object' && ('certificate' in vm || 'x509CertificateChain' in vm);
+    return hasCert || options.publicKey === undefined ? { bundle: b, legacy: false } : undefined;
+  }
+  if (options.publicKey !== undefined || !('base64Signature' in b)) return undefined;
+  const parsed = parseBundle(JSON.stringify(b), options.bundleSource ?? 'bundle');
+  if (parsed.format !== 'legacy' || !parsed.certPem?.includes('CERTIFICATE')) return undefined;
+  const cert = decodePem(parsed.certPem, `${options.bundleSource ?? 'bundle'} cert`);
+  if (cert.type !== 'CERTIFICATE') return undefined;
+  const sha256 = createHash('sha256');
+  if (typeof artifact === 'string') await hashFileInto(artifact, [sha256]);
+  else sha256.update(artifact);
+  const digest = sha256.digest();
+  const v01 = parsed.rekorBundle
+    ? legacyToV01Bundle(parsed.rekorBundle, parsed.signature, digest, 'sha256')
+    : {
+        mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
+        verificationMaterial: { tlogEntries: [] },
+        messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: digest.toString('base64') }, signature: parsed.signature.toString('base64') },
+      };
+  const vm = v01.verificationMaterial as Record<string, unknown>;
+  delete vm.publicKey;
+  vm.x509CertificateChain = { certificates: [{ rawBytes: Buffer.from(cert.bytes).toString('base64') }] };
+  return { bundle: v01, legacy: true, digests: new Map([['sha256', digest]]) };
 }
 
 /**
@@ -198,47 +303,4 @@ function invalidMessage(bundle: ParsedBundle | undefined, key: KeyObject, keySou
     }
   }
   return `invalid signature: ${fileName} was not signed by ${keySource}, or was modified after signing`;
-}
-
-/**
- * Checks tlog entries and timestamps with @sigstore/verify, against `trustedRoot`.
- * The message signature was already checked (over the streamed digest), so the
- * entity's signature content is replaced: the library then compares the Rekor
- * entry with our digest and signature, without needing the file in memory.
- */
-async function verifyTlogOffline(bundleJson: Record<string, unknown>, trustedRoot: unknown, key: KeyObject, signature: Buffer, fileDigest: Buffer): Promise<void> {
-  const [{ bundleFromJSON }, verifyLib, { TrustedRoot }] = await Promise.all([
-    import('@sigstore/bundle'),
-    import('@sigstore/verify'),
-    import('@sigstore/protobuf-specs'),
-  ]);
-  const fail = (what: string, err: unknown): never => {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new BlobVerificationError('tlog', `${what}: ${msg}`, { cause: err });
-  };
-  let parsed;
-  try {
-    parsed = bundleFromJSON(bundleJson);
-  } catch (err) {
-    return fail('malformed bundle', err);
-  }
-  let material;
-  try {
-    material = verifyLib.toTrustMaterial(TrustedRoot.fromJSON(trustedRoot), () => ({ publicKey: key, validFor: () => true }));
-  } catch (err) {
-    return fail('invalid trusted root', err);
-  }
-  try {
-    const entity = verifyLib.toSignedEntity(parsed);
-    entity.key = { $case: 'public-key', hint: '' };
-    entity.signature = {
-      signature,
-      compareSignature: (s: Buffer) => s.length === signature.length && timingSafeEqual(s, signature),
-      compareDigest: (d: Buffer) => d.length === fileDigest.length && timingSafeEqual(d, fileDigest),
-      verifySignature: (k: KeyObject) => k === key, // already verified over the streamed digest
-    };
-    new verifyLib.Verifier(material, { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold: 1 }).verify(entity);
-  } catch (err) {
-    fail('transparency-log verification failed', err);
-  }
 }

@@ -112,7 +112,7 @@ describe('cosign-made image signatures through the verification core', () => {
           rejected: {
             kind: 'keyless',
             source: `${name}/signature-1`,
-            reason: `signed with a certificate (keyless or private PKI), not with ${k}; relsign verifies key signatures only (use cosign verify --certificate-identity … --certificate-oidc-issuer …)`,
+            reason: `signed with a certificate (keyless or private PKI), not with ${k}; verify it with --certificate-identity … --certificate-oidc-issuer …`,
           },
         });
       }

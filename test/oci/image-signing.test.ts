@@ -118,7 +118,7 @@ describe('cosign-made signatures in a registry, verified by relsign verify', () 
     }
   });
 
-  it('dir-img-cosign-key-rekor-valid verifies with cosign2.pub (Rekor bundle annotation not checked)', async () => {
+  it('dir-img-cosign-key-rekor-valid verifies with cosign2.pub (--insecure-ignore-tlog: Rekor bundle annotation not checked)', async () => {
     const { image } = await layOut('dir-img-cosign-key-rekor-valid');
     const r = await verify(['--key', join(DIR, 'cosign2.pub'), image]);
     expect(r.code, r.stderr).toBe(0);
@@ -134,11 +134,60 @@ describe('cosign-made signatures in a registry, verified by relsign verify', () 
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  const PUBLIC_GOOD = vec('sigstore-conformance', 'public-good-trusted_root.json');
+  const FULCIO_IDENTITY = ['--certificate-identity', 'mitr@redhat.com', '--certificate-oidc-issuer', 'https://github.com/login/oauth'];
+  const verifyTrusted = (args: string[]) => runCli(['verify', '--trusted-root', PUBLIC_GOOD, ...args], { cwd: work });
+
+  it('dir-img-cosign-fulcio-rekor-valid verifies keylessly: public-good Fulcio certificate, CT SCT, Rekor SET, identity and issuer', async () => {
+    const { image, digest } = await layOut('dir-img-cosign-fulcio-rekor-valid');
+    const r = await verifyTrusted([...FULCIO_IDENTITY, image]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('  - Existence of the claims in the transparency log was verified offline');
+    expect(r.stderr).toContain('  - The code-signing certificate was verified using trusted certificate authority certificates');
+    expect(JSON.parse(r.stdout)[0].critical.image['docker-manifest-digest']).toBe(digest);
+    const sig = `${reg.host}/vectors/dir-img-cosign-fulcio-rekor-valid:sha256-${digest.slice(7)}.sig layer 1`;
+    const wrongId = await verifyTrusted(['--certificate-identity', 'someone@example.com', '--certificate-oidc-issuer', 'https://github.com/login/oauth', image]);
+    expect(wrongId).toMatchObject({
+      code: 12,
+      stderr: `relsign: no matching signatures for ${reg.host}/vectors/dir-img-cosign-fulcio-rekor-valid@${digest}: ${sig}: wrong certificate identity: the certificate names "mitr@redhat.com", want "someone@example.com"`,
+    });
+    const wrongIssuer = await verifyTrusted(['--certificate-identity', 'mitr@redhat.com', '--certificate-oidc-issuer-regexp', '^https://accounts\\.google\\.com$', image]);
+    expect(wrongIssuer.code).toBe(12);
+    expect(wrongIssuer.stderr).toContain('wrong certificate OIDC issuer: the certificate names "https://github.com/login/oauth", which does not match regexp');
+    const regexps = await verifyTrusted(['--certificate-identity-regexp', '@redhat\\.com$', '--certificate-oidc-issuer-regexp', 'github', image]);
+    expect(regexps.code, regexps.stderr).toBe(0);
+    // A root without that Fulcio CA (the conformance suite's staging root) refuses the chain.
+    const staging = await runCli(['verify', '--trusted-root', vec('sigstore-conformance', 'bundle-verify', 'rekor2-happy-path', 'trusted_root.json'), ...FULCIO_IDENTITY, image], { cwd: work });
+    expect(staging.code).toBe(12);
+    expect(staging.stderr).toMatch(/(does not chain to a certificate authority in the trusted root|signed entry timestamp \(SET\) does not verify)/);
+    expect(staging.stderr.trim().split('\n')).toHaveLength(1);
+    // No identity flags at all: a usage error, as cosign.
+    const noFlags = await runCli(['verify', '--trusted-root', PUBLIC_GOOD, image], { cwd: work });
+    expect(noFlags).toMatchObject({ code: 2, stderr: 'relsign: --certificate-identity or --certificate-identity-regexp is required for verification in keyless mode' });
+  });
+
+  it('dir-img-cosign-key-rekor-valid: with cosign2.pub its Rekor SET is checked by default; a key-only vector needs --insecure-ignore-tlog', async () => {
+    const { image } = await layOut('dir-img-cosign-key-rekor-valid');
+    const r = await verifyTrusted(['--key', join(DIR, 'cosign2.pub'), image]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('  - Existence of the claims in the transparency log was verified offline');
+    // The SET is over this entry at rekor.sigstore.dev: a root without that log refuses it.
+    const other = await runCli(['verify', '--trusted-root', vec('sigstore-conformance', 'bundle-verify', 'rekor2-happy-path', 'trusted_root.json'), '--key', join(DIR, 'cosign2.pub'), image], { cwd: work });
+    expect(other.code).toBe(12);
+    expect(other.stderr).toContain("the transparency-log entry's signed entry timestamp (SET) does not verify against the trusted root's logs");
+    const { image: plain, digest } = await layOut('dir-img-cosign-valid');
+    const noTlog = await verifyTrusted(['--key', join(DIR, 'cosign.pub'), plain]);
+    expect(noTlog.code).toBe(12);
+    expect(noTlog.stderr).toBe(
+      `relsign: no matching signatures for ${reg.host}/vectors/dir-img-cosign-valid@${digest}: ${reg.host}/vectors/dir-img-cosign-valid:sha256-${digest.slice(7)}.sig layer 1: no transparency-log entry (dev.sigstore.cosign/bundle annotation); pass --insecure-ignore-tlog to check the key signature only`,
+    );
+  });
+
   it('a keyless (Fulcio) signature is reported as needing certificate verification (exit 12)', async () => {
     const { image } = await layOut('dir-img-cosign-fulcio-rekor-valid');
     const r = await verify(['--key', join(DIR, 'cosign.pub'), image]);
     expect(r.code).toBe(12);
-    expect(r.stderr).toContain('signed with a certificate (keyless or private PKI), not with cosign.pub; relsign verifies key signatures only');
+    expect(r.stderr).toContain('signed with a certificate (keyless or private PKI), not with cosign.pub; verify it with --certificate-identity');
     expect(hasStackTrace(r.stderr)).toBe(false);
   });
 });

@@ -236,7 +236,7 @@ describe('sign-blob and verify-blob', () => {
     expectOneLineError(
       await runCli(['verify-blob', '--key', pub, '--signature', join(out, 'n.sig'), artifact]),
       1,
-      'relsign: no transparency-log entry to verify (relsign does not upload to Rekor yet); pass --insecure-ignore-tlog to check the signature against the key only',
+      'relsign: a detached signature carries no transparency-log entry to check offline: verify with --bundle (sign with --bundle and the log upload on), or pass --insecure-ignore-tlog to check the signature against the key only',
     );
   });
 });

@@ -1,20 +1,15 @@
 /**
- * sigstore-conformance `bundle-verify` cases that use a managed key (folders
- * `managed-key-*`, plus any other folder with a `key.pub`), verified by relsign.
- *
- * Two modes, both exercised:
- * - key only (`ignoreTlog`, cosign's --insecure-ignore-tlog): the bundle's message
- *   signature and digest are checked against key.pub over a.txt;
- * - full: additionally the Rekor entry (SET, inclusion proof, checkpoint) and any
- *   RFC 3161 timestamps, offline, against the case's trusted_root.json or the
- *   public-good root stored beside the vectors.
- *
- * One known gap, asserted rather than skipped: `managed-key-happy-path` carries an
- * RFC 3161 timestamp from the public-good TSA, but the public-good trusted root
- * stored with the vectors (cosign's testdata copy) lists no timestamp authority,
- * so the full check fails with "timestamp could not be verified" — as
- * @sigstore/verify does with that root. Its Rekor entry alone does verify
- * (checked below with the timestamp removed).
+ * The Sigstore conformance suite's `bundle-verify` cases (all 70), verified by
+ * relsign as `relsign verify-blob --bundle … --trusted-root …` does (the same
+ * verifyBlob call the CLI makes; a handful also through the CLI):
+ * - certificate-signed cases with the suite's default identity and issuer (or
+ *   the case's `identity` / `issuer` files), keyless;
+ * - cases with a `key.pub` (managed keys) with that key; `managed-key-no-key_fail`
+ *   with no key at all (so it is tried keylessly and must fail);
+ * - the case's `trusted_root.json`, else the public-good root stored beside the
+ *   vectors.
+ * Every case must give its expected result; no `_fail` case may verify. Key-only
+ * mode (--insecure-ignore-tlog) is exercised on the managed-key cases too.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -24,12 +19,17 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { hasStackTrace, runCli } from '../helpers/cli.js';
 import { verifyBlob } from '../../src/sigstore/index.js';
+import { compileIdentityPolicy } from '../../src/sigstore/certificate-identity.js';
 import { vec } from './helpers.js';
 
 const SUITE = vec('sigstore-conformance', 'bundle-verify');
 const PUBLIC_GOOD = vec('sigstore-conformance', 'public-good-trusted_root.json');
 
 const all = await readdir(SUITE, { withFileTypes: true });
+const everyCase = all.filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const DEFAULT_IDENTITY =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const DEFAULT_ISSUER = 'https://token.actions.githubusercontent.com';
 const cases = all
   .filter((d) => d.isDirectory() && (d.name.startsWith('managed-key-') || existsSync(join(SUITE, d.name, 'key.pub'))))
   .map((d) => d.name)
@@ -40,14 +40,127 @@ async function load(name: string) {
   const artifact = existsSync(join(dir, 'artifact')) ? join(dir, 'artifact') : join(SUITE, 'a.txt');
   const key = existsSync(join(dir, 'key.pub')) ? await readFile(join(dir, 'key.pub'), 'utf8') : undefined;
   const rootFile = existsSync(join(dir, 'trusted_root.json')) ? join(dir, 'trusted_root.json') : PUBLIC_GOOD;
+  const opt = async (f: string): Promise<string | undefined> => (existsSync(join(dir, f)) ? (await readFile(join(dir, f), 'utf8')).trim() : undefined);
   return {
     dir,
     artifact,
+    rootFile,
+    identity: (await opt('identity')) ?? DEFAULT_IDENTITY,
+    issuer: (await opt('issuer')) ?? DEFAULT_ISSUER,
     key,
     bundle: await readFile(join(dir, 'bundle.sigstore.json'), 'utf8'),
     trustedRoot: JSON.parse(await readFile(rootFile, 'utf8')) as unknown,
   };
 }
+
+/** Verifies one case as `relsign verify-blob --bundle … --trusted-root …` would; resolves to the error message or 'ok'. */
+async function verdictOf(name: string): Promise<string> {
+  const c = await load(name);
+  try {
+    await verifyBlob(c.artifact, {
+      publicKey: c.key,
+      keySource: 'key.pub',
+      identity: c.key ? undefined : compileIdentityPolicy({ identity: c.identity, issuer: c.issuer }),
+      bundle: c.bundle,
+      bundleSource: 'bundle.sigstore.json',
+      trustedRoot: c.trustedRoot,
+      trustedRootSource: 'trusted_root.json',
+    });
+    return 'ok';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+describe('sigstore-conformance bundle-verify: all cases', () => {
+  it('has the 70 cases of the suite', () => {
+    expect(everyCase).toHaveLength(70);
+    expect(everyCase.filter((n) => n.endsWith('_fail'))).toHaveLength(49);
+  });
+
+  it.each(everyCase)('%s', async (name) => {
+    const got = await verdictOf(name);
+    if (name.endsWith('_fail')) {
+      expect(got).not.toBe('ok');
+      expect(got.split('\n')).toHaveLength(1);
+    } else {
+      expect(got).toBe('ok');
+    }
+  });
+
+  // The failures say which check failed.
+  it.each([
+    ['intoto-expired-certificate_fail', /^the certificate was not valid at the transparency log's integrated time 2023-02-01T00:00:00\.000Z \(valid 2030-/],
+    ['intoto-tsa-timestamp-outside-cert-validity_fail', /^the certificate was not valid at the RFC 3161 timestamp /],
+    ['invalid-ct-key_fail', /^the certificate's SCT does not verify against the trusted root's CT logs$/],
+    ['inclusion-proof-corrupted-hash_fail', /^the transparency-log inclusion proof does not check: calculated root hash does not match/],
+    ['set-invalid-signature_fail', /signed entry timestamp \(SET\) does not verify/],
+    ['wrong-hashedrekord-entry_fail', /^the transparency-log entry is for another artifact or signature/],
+    ['bundle-with-root-cert_fail', /certificate chain includes a root certificate/],
+    ['trust-root-tlog-missing-validity-start_fail', /^trusted root trusted_root\.json: tlogs\[1\]\.publicKey\.validFor\.start is missing$/],
+    ['rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail', /^no trusted time for the signature: its RFC 3161 timestamp does not verify/],
+    ['message-digest-mismatch_fail', /^bundle digest mismatch: /],
+  ])('%s fails naming the check', async (name, message) => {
+    expect(await verdictOf(name)).toMatch(message);
+  });
+
+  it('the identity policy is enforced on a happy-path case: wrong identity, wrong issuer, regexps (Go RE2, unanchored)', async () => {
+    const c = await load('happy-path-v0.3');
+    const run = (p: Parameters<typeof compileIdentityPolicy>[0]) =>
+      verifyBlob(c.artifact, { identity: compileIdentityPolicy(p), bundle: c.bundle, trustedRoot: c.trustedRoot });
+    await expect(run({ identity: c.identity, issuer: c.issuer })).resolves.toMatchObject({ signer: { subjectAlternativeNames: [c.identity], issuer: c.issuer } });
+    await expect(run({ identity: `${c.identity}x`, issuer: c.issuer })).rejects.toThrow(/^wrong certificate identity: the certificate names "https:\/\/github\.com\/sigstore-conformance\/.*", want /);
+    await expect(run({ identity: c.identity, issuer: 'https://accounts.google.com' })).rejects.toThrow(
+      'wrong certificate OIDC issuer: the certificate names "https://token.actions.githubusercontent.com", want "https://accounts.google.com"',
+    );
+    // Unanchored, as Go's regexp.MatchString: a fragment matches; anchors make it exact.
+    await expect(run({ identityRegexp: 'extremely-dangerous', issuerRegexp: 'githubusercontent' })).resolves.toBeDefined();
+    await expect(run({ identityRegexp: '^extremely-dangerous', issuer: c.issuer })).rejects.toThrow(/does not match|want one matching regexp/);
+    await expect(run({ identityRegexp: '^https://github\\.com/sigstore-conformance/.*@refs/heads/main$', issuerRegexp: '^https://token\\.actions\\.githubusercontent\\.com$' })).resolves.toBeDefined();
+    await expect(run({ identity: c.identity, issuerRegexp: '^https://gitlab\\.com$' })).rejects.toThrow(/^wrong certificate OIDC issuer: .* does not match regexp "\^https:\/\/gitlab\\\\.com\$"$/);
+    // Both forms given: both must hold.
+    await expect(run({ identity: c.identity, identityRegexp: 'gitlab', issuer: c.issuer })).rejects.toThrow(/^wrong certificate identity/);
+  });
+
+  it('through the CLI: exit codes and one-line messages', async () => {
+    const cli = async (name: string, extra: string[] = []) => {
+      const c = await load(name);
+      const args = ['verify-blob', '--bundle', join(c.dir, 'bundle.sigstore.json'), '--trusted-root', c.rootFile];
+      if (c.key) args.push('--key', join(c.dir, 'key.pub'));
+      else args.push('--certificate-identity', c.identity, '--certificate-oidc-issuer', c.issuer);
+      return runCli([...args, ...extra, c.artifact]);
+    };
+    for (const name of ['happy-path-v0.3', 'rekor2-dsse-happy-path', 'managed-key-happy-path', 'trust-root-tlog-validity-end-inclusive']) {
+      const r = await cli(name);
+      expect(r, name).toMatchObject({ code: 0, stderr: 'Verified OK' });
+    }
+    for (const name of ['intoto-expired-certificate_fail', 'invalid-ct-key_fail', 'wrong-hashedrekord-artifact_fail', 'trust-root-tlog-missing-validity-start_fail']) {
+      const r = await cli(name);
+      expect(r.code, `${name}: ${r.stderr}`).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^relsign: /);
+      expect(hasStackTrace(r.stderr)).toBe(false);
+    }
+    const c = await load('happy-path-v0.3');
+    const base = ['verify-blob', '--bundle', join(c.dir, 'bundle.sigstore.json'), '--trusted-root', c.rootFile];
+    const noIssuer = await runCli([...base, '--certificate-identity', c.identity, c.artifact]);
+    expect(noIssuer).toMatchObject({ code: 2, stderr: 'relsign: --certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode' });
+    const noIdentity = await runCli([...base, c.artifact]);
+    expect(noIdentity.stderr).toBe('relsign: --certificate-identity or --certificate-identity-regexp is required for verification in keyless mode');
+    const badRe = await runCli([...base, '--certificate-identity-regexp', '(a', '--certificate-oidc-issuer', c.issuer, c.artifact]);
+    expect(badRe.code).toBe(2);
+    expect(badRe.stderr).toMatch(/^relsign: --certificate-identity-regexp: error parsing regexp: missing closing \)/);
+    const wrongIssuer = await runCli([...base, '--certificate-identity', c.identity, '--certificate-oidc-issuer', 'https://gitlab.com', c.artifact]);
+    expect(wrongIssuer).toMatchObject({ code: 1, stderr: 'relsign: wrong certificate OIDC issuer: the certificate names "https://token.actions.githubusercontent.com", want "https://gitlab.com"' });
+    const withKey = await runCli(['verify-blob', '--bundle', join(c.dir, 'bundle.sigstore.json'), '--trusted-root', c.rootFile, '--key', join(SUITE, 'managed-key-happy-path', 'key.pub'), c.artifact]);
+    expect(withKey).toMatchObject({
+      code: 1,
+      stderr: `relsign: the bundle ${join(c.dir, 'bundle.sigstore.json')} is signed with a certificate, not with key.pub: verify it with --certificate-identity and --certificate-oidc-issuer`,
+    });
+    const both = await runCli([...base, '--key', join(SUITE, 'managed-key-happy-path', 'key.pub'), '--certificate-identity', c.identity, c.artifact]);
+    expect(both).toMatchObject({ code: 2, stderr: 'relsign: verify-blob: use either --key or the --certificate-* flags (keyless), not both' });
+  });
+});
 
 describe('sigstore-conformance bundle-verify, managed-key cases', () => {
   it('finds the four managed-key cases', () => {
@@ -58,11 +171,14 @@ describe('sigstore-conformance bundle-verify, managed-key cases', () => {
     const c = await load(name);
     const shouldFail = name.endsWith('_fail');
     if (!c.key) {
-      // "bundle is signed with key but no key is provided": relsign requires --key.
+      // "bundle is signed with key but no key is provided": tried keylessly, it has no certificate.
       expect(shouldFail).toBe(true);
-      const r = await runCli(['verify-blob', '--bundle', join(c.dir, 'bundle.sigstore.json'), '--insecure-ignore-tlog', c.artifact]);
-      expect(r.code).toBe(2);
-      expect(r.stderr.trim()).toBe('relsign: verify-blob: --key is required (keyless verification is not supported yet)');
+      const r = await runCli([
+        'verify-blob', '--bundle', join(c.dir, 'bundle.sigstore.json'), '--insecure-ignore-tlog',
+        '--certificate-identity', c.identity, '--certificate-oidc-issuer', c.issuer, '--trusted-root', c.rootFile, c.artifact,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe('relsign: the bundle ' + join(c.dir, 'bundle.sigstore.json') + ' is signed with a public key, not a certificate: verify it with --key');
       return;
     }
     const run = verifyBlob(c.artifact, { publicKey: c.key, keySource: 'key.pub', bundle: c.bundle, ignoreTlog: true });
@@ -74,18 +190,19 @@ describe('sigstore-conformance bundle-verify, managed-key cases', () => {
     const c = await load(name);
     const run = verifyBlob(c.artifact, { publicKey: c.key!, keySource: 'key.pub', bundle: c.bundle, trustedRoot: c.trustedRoot });
     if (name.endsWith('_fail')) await expect(run).rejects.toThrow();
-    else if (name === 'managed-key-happy-path') await expect(run).rejects.toThrow('transparency-log verification failed: timestamp could not be verified');
     else await expect(run).resolves.toMatchObject({ tlogVerified: true });
   });
 
-  it('managed-key-happy-path: its Rekor entry verifies against the public-good root (RFC 3161 timestamp removed)', async () => {
+  it('managed-key-happy-path: its RFC 3161 timestamp is from a TSA the stored public-good root does not list, so it does not count; the Rekor entry gives the time', async () => {
     const c = await load('managed-key-happy-path');
     const b = JSON.parse(c.bundle) as { verificationMaterial: Record<string, unknown> };
+    expect(b.verificationMaterial.timestampVerificationData).toBeDefined();
+    await expect(verifyBlob(c.artifact, { publicKey: c.key!, bundle: b, trustedRoot: c.trustedRoot })).resolves.toMatchObject({ tlogVerified: true });
     delete b.verificationMaterial.timestampVerificationData;
     await expect(verifyBlob(c.artifact, { publicKey: c.key!, bundle: b, trustedRoot: c.trustedRoot })).resolves.toMatchObject({ tlogVerified: true });
     // …and the same entry is refused by a root that does not list rekor.sigstore.dev.
     const other = (await load('managed-key-and-trusted-root')).trustedRoot;
-    await expect(verifyBlob(c.artifact, { publicKey: c.key!, bundle: b, trustedRoot: other })).rejects.toThrow(/transparency-log verification failed/);
+    await expect(verifyBlob(c.artifact, { publicKey: c.key!, bundle: b, trustedRoot: other })).rejects.toThrow(/signed entry timestamp \(SET\) does not verify/);
   });
 
   it('full mode notices a tampered Rekor entry even though the key signature is fine', async () => {
@@ -95,7 +212,7 @@ describe('sigstore-conformance bundle-verify, managed-key cases', () => {
     h[0]! ^= 1;
     b.verificationMaterial.tlogEntries[0]!.inclusionProof.hashes[0] = h.toString('base64');
     await expect(verifyBlob(c.artifact, { publicKey: c.key!, bundle: b, ignoreTlog: true })).resolves.toBeDefined();
-    await expect(verifyBlob(c.artifact, { publicKey: c.key!, bundle: b, trustedRoot: c.trustedRoot })).rejects.toThrow(/transparency-log verification failed/);
+    await expect(verifyBlob(c.artifact, { publicKey: c.key!, bundle: b, trustedRoot: c.trustedRoot })).rejects.toThrow(/^the transparency-log inclusion proof does not check/);
   });
 
   it('the CLI agrees (exit 0 / 1, one line, no stack)', async () => {
@@ -113,7 +230,8 @@ describe('sigstore-conformance bundle-verify, managed-key cases', () => {
     expect(full).toMatchObject({ code: 0, stderr: 'Verified OK' });
     const noRoot = await runCli(['verify-blob', '--key', join(dir, 'key.pub'), '--bundle', join(dir, 'bundle.sigstore.json'), join(SUITE, 'a.txt')]);
     expect(noRoot.code).toBe(1);
-    expect(noRoot.stderr).toMatch(/^relsign: the bundle has a transparency-log entry but there is no trusted root to check it: pass --trusted-root/);
+    // Without --trusted-root the public-good root comes through TUF; tests point the mirror at a closed loopback port.
+    expect(noRoot.stderr).toMatch(/^relsign: cannot get the Sigstore trusted root from the TUF repository http:\/\/127\.0\.0\.1:9 .*; pass --trusted-root trusted_root\.json to verify offline$/);
   });
 });
 
@@ -136,7 +254,7 @@ describe("cosign's legacy bundle with a Rekor SET (containers/image fixture dir-
     const badSet = Buffer.from(legacy.rekorBundle.SignedEntryTimestamp, 'base64');
     badSet[10]! ^= 1;
     const tampered = { ...legacy, rekorBundle: { ...legacy.rekorBundle, SignedEntryTimestamp: badSet.toString('base64') } };
-    await expect(verifyBlob(payload, { publicKey, bundle: tampered, trustedRoot })).rejects.toThrow(/transparency-log verification failed/);
+    await expect(verifyBlob(payload, { publicKey, bundle: tampered, trustedRoot })).rejects.toThrow(/signed entry timestamp \(SET\) does not verify/);
     await expect(verifyBlob(payload, { publicKey, bundle: tampered, ignoreTlog: true })).resolves.toBeDefined();
     const otherPayload = Buffer.from(payload.toString('utf8').replace('sha256:', 'sha256:0'));
     await expect(verifyBlob(otherPayload, { publicKey, bundle: legacy, trustedRoot })).rejects.toThrow(/^invalid signature: /);

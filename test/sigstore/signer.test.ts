@@ -224,10 +224,10 @@ describe('verifyBlob', () => {
     await fail(verifyBlob(file, { ...opts, publicKey: pub, bundle: dsse }), 'unsupported-bundle', /DSSE envelope/);
   });
 
-  it('without ignoreTlog, a key-only signature is refused (nothing in a transparency log yet)', async () => {
+  it('without ignoreTlog, a detached signature is refused (no log entry to check offline)', async () => {
     const sig = await signer.signFile(file);
     await expect(verifyBlob(file, { publicKey: signer.publicKey, signature: sig.signature })).rejects.toThrow(
-      /^no transparency-log entry to verify \(relsign does not upload to Rekor yet\); pass --insecure-ignore-tlog/,
+      /^a detached signature carries no transparency-log entry to check offline: .*pass --insecure-ignore-tlog/,
     );
   });
 
