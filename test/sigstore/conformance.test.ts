@@ -280,22 +280,35 @@ describe('sigstore-conformance _fail cases with --key (the key of the bundle\'s 
     return pub;
   }
 
+  /**
+   * The case's bundle with its certificate swapped for a public-key reference:
+   * the same signature and digest, verified as a key-signed bundle (a bundle
+   * that carries a certificate must be verified keylessly).
+   */
+  async function keyBundle(name: string, scratch: string): Promise<string> {
+    const b = JSON.parse(await readFile(join(SUITE, name, 'bundle.sigstore.json'), 'utf8')) as Record<string, unknown>;
+    b.verificationMaterial = { publicKey: { hint: '' }, tlogEntries: [] };
+    const out = join(scratch, `${name}.key-bundle.json`);
+    await writeFile(out, JSON.stringify(b));
+    return out;
+  }
+
   it('happy-path-v0.3 verifies with its certificate key (the method is sound); signature-mismatch_fail is rejected as an invalid signature', async () => {
     const scratch = await mkdtemp(join(tmpdir(), 'relsign-conf-'));
     try {
       const a = join(SUITE, 'a.txt');
       const okKey = await certKey('happy-path-v0.3', scratch);
-      const ok = await runCli(['verify-blob', '--key', okKey, '--bundle', join(SUITE, 'happy-path-v0.3', 'bundle.sigstore.json'), '--insecure-ignore-tlog', a]);
+      const ok = await runCli(['verify-blob', '--key', okKey, '--bundle', await keyBundle('happy-path-v0.3', scratch), '--insecure-ignore-tlog', a]);
       expect(ok.code, ok.stderr).toBe(0);
 
       const badKey = await certKey('signature-mismatch_fail', scratch);
-      const bad = await runCli(['verify-blob', '--key', badKey, '--bundle', join(SUITE, 'signature-mismatch_fail', 'bundle.sigstore.json'), '--insecure-ignore-tlog', a]);
+      const bad = await runCli(['verify-blob', '--key', badKey, '--bundle', await keyBundle('signature-mismatch_fail', scratch), '--insecure-ignore-tlog', a]);
       expect(bad.code).toBe(1);
       expect(bad.stderr.trim()).toMatch(/^relsign: invalid signature: the bundle's signature does not verify with signature-mismatch_fail\.pub$/);
       expect(hasStackTrace(bad.stderr)).toBe(false);
       // The library says why, by reason.
       await expect(
-        verifyBlob(a, { publicKey: await readFile(badKey, 'utf8'), bundle: await readFile(join(SUITE, 'signature-mismatch_fail', 'bundle.sigstore.json'), 'utf8'), ignoreTlog: true }),
+        verifyBlob(a, { publicKey: await readFile(badKey, 'utf8'), bundle: await readFile(await keyBundle('signature-mismatch_fail', scratch), 'utf8'), ignoreTlog: true }),
       ).rejects.toMatchObject({ reason: 'invalid-signature' });
     } finally {
       await rm(scratch, { recursive: true, force: true });
@@ -307,7 +320,7 @@ describe('sigstore-conformance _fail cases with --key (the key of the bundle\'s 
     try {
       const key = await certKey(name, scratch);
       const artifact = existsSync(join(SUITE, name, 'artifact')) ? join(SUITE, name, 'artifact') : join(SUITE, 'a.txt');
-      const r = await runCli(['verify-blob', '--key', key, '--bundle', join(SUITE, name, 'bundle.sigstore.json'), '--insecure-ignore-tlog', artifact]);
+      const r = await runCli(['verify-blob', '--key', key, '--bundle', await keyBundle(name, scratch), '--insecure-ignore-tlog', artifact]);
       expect(r.code).toBe(1);
       expect(r.stderr.trim()).toMatch(/^relsign: bundle digest mismatch: .* has sha256 [0-9a-f]{64}, the bundle signed [0-9a-f]{64}$/);
     } finally {
