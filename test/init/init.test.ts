@@ -61,7 +61,7 @@ describe('relsign init on a Node.js package', () => {
     const dist = join(r.dir, 'dist');
     const artifacts = JSON.parse(await readFile(join(dist, 'artifacts.json'), 'utf8')) as Array<{ name: string; path: string; type: string }>;
     const tarball = artifacts.find((a) => a.type === 'uploadable_binary')!;
-    expect(tarball.name).toMatch(/^greet-0\.0\.0-SNAPSHOT-[0-9a-f]+\.tgz$/) // no tag yet: v0.0.0;
+    expect(tarball.name).toMatch(/^greet-0\.0\.0-SNAPSHOT-[0-9a-f]+\.tgz$/); // no tag yet: v0.0.0
     // It is the real npm tarball: package/package.json inside.
     const listing = await execa('tar', ['-tzf', join(r.dir, tarball.path)]);
     expect(listing.stdout.split('\n')).toEqual(expect.arrayContaining(['package/package.json', 'package/bin/greet.js']));

@@ -28,6 +28,8 @@ function nodeBuild(info: ProjectInfo): string[] {
     `    cmd: [sh, -c, ${q('set -e; t="$(mktemp -d)"; npm pack --silent --pack-destination "$t" >/dev/null; mv "$t"/*.tgz "$RELSIGN_OUTPUT"; rmdir "$t"')}]`,
     '    targets: [node_all]',
     `    binary: ${q('{{ .ProjectName }}-{{ .Version }}.tgz')}`,
+    '    # straight into dist/, next to the checksums file',
+    `    output: ${q('{{ .Binary }}')}`,
   ];
 }
 
