@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runtimeClosure } from '../../scripts/standalone.mjs';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { TempRepo } from '../helpers/repo.js';
 
@@ -14,6 +15,7 @@ import { TempRepo } from '../helpers/repo.js';
  * from a lock file made of this repository's lock (runtime entries only), so
  * the tarballs come from the npm cache that `npm ci` filled; a dependency
  * declared only as a devDependency would be missing here and fail the run.
+ * The runtime set is the one the standalone bundle ships (scripts/standalone.mjs).
  */
 const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
   name: string; version: string; license: string; bin: Record<string, string>; engines: Record<string, string>; dependencies: Record<string, string>;
@@ -50,10 +52,8 @@ beforeAll(async () => {
       dependencies: pkg.dependencies, bin: pkg.bin, engines: pkg.engines,
     },
   };
-  const repoLock = JSON.parse(await readFile(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-  for (const [path, entry] of Object.entries(repoLock.packages)) {
-    if (path.startsWith('node_modules/') && !entry.dev) lock[path] = { ...entry, dev: true };
-  }
+  const repoLock = JSON.parse(await readFile(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, object> };
+  for (const path of runtimeClosure(repoLock, pkg.dependencies)) lock[path] = { ...repoLock.packages[path], dev: true };
   await consumer.write({
     'package.json': JSON.stringify({ name: 'hello-cli', version: '1.0.0', bin: { hello: 'bin/hello.js' }, files: ['bin/'], devDependencies: { relsign: spec } }, null, 2),
     'package-lock.json': JSON.stringify({ name: 'hello-cli', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { ...lock, '': { name: 'hello-cli', version: '1.0.0', devDependencies: { relsign: spec } } } }, null, 2),
