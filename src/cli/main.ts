@@ -56,8 +56,13 @@ function redactForReport(text: string): string {
   return activeRedactor ? activeRedactor.redact(text) : text;
 }
 
+/** Longest error line printed: a hostile file name or value quoted in a message must not flood the terminal. */
+const MAX_ERROR_LINE = 4000;
+
+/** Whitespace runs holding a line break become "; ". One `\s+` scan: linear however long the runs. */
 function oneLine(s: string): string {
-  return s.trim().replace(/\s*\n\s*/g, '; ');
+  const line = s.trim().replace(/\s+/g, (run) => (run.includes('\n') ? '; ' : run));
+  return line.length > MAX_ERROR_LINE ? `${line.slice(0, MAX_ERROR_LINE)}… (${line.length - MAX_ERROR_LINE} more characters)` : line;
 }
 
 function readVersion(): string {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { createContext } from '../pipeline/context.js';
+import { registerConfiguredSecrets } from '../pipeline/secrets.js';
 import { Logger } from '../pipeline/logger.js';
 import { formatDuration, parseDuration, runStages } from '../pipeline/runner.js';
 import { releaseStages } from '../stages/index.js';
@@ -67,6 +68,9 @@ export async function runRelease(flags: ReleaseFlags): Promise<number> {
       failFast: flags.failFast,
     },
   });
+
+  // Before any stage runs: a before hook may print a value a signer setting reads.
+  registerConfiguredSecrets(ctx);
 
   const started = performance.now();
   log.info(`relsign release${flags.snapshot ? ' (snapshot)' : ''} using ${loaded.source.displayName}`);

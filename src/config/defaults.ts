@@ -20,6 +20,8 @@ export const DEFAULT_BINARY_ARCHIVE_NAME = '{{ .Binary }}_{{ .Version }}_{{ .Os 
 export const DEFAULT_SNAPSHOT_VERSION = '{{ .Version }}-SNAPSHOT-{{ .ShortCommit }}';
 /** GoReleaser's default gpg invocation (`$x` spelling, as its code has it). */
 export const DEFAULT_GPG_ARGS = ['--output', '$signature', '--detach-sig', '$artifact'];
+export const DEFAULT_IMAGE_TAGS = ['{{ .Version }}'];
+export const DEFAULT_IMAGE_BINARY_DIR = '/usr/local/bin';
 export const DEFAULT_COSIGN_DOCKER_ARGS = ['sign', '--key=cosign.key', '${artifact}@${digest}', '--yes'];
 
 type Raw = Record<string, any>;
@@ -78,12 +80,18 @@ export function applyDefaults(raw: Raw, fallback: { projectName: string }): Rels
       ...i,
       id: i.id ?? 'default',
       ids: i.ids ?? [],
-      images: i.images ?? [],
+      repositories: i.repositories ?? (i.repository !== undefined ? [i.repository] : []),
+      tags: i.tags ?? [...DEFAULT_IMAGE_TAGS],
       base: i.base ?? 'scratch',
       platforms: i.platforms ?? ['linux/amd64'],
+      binary_dir: i.binary_dir ?? DEFAULT_IMAGE_BINARY_DIR,
       files: i.files ?? [],
+      env: i.env ?? [],
       labels: i.labels ?? {},
+      annotations: i.annotations ?? {},
+      push: i.push ?? true,
     })),
+    registries: (raw.registries ?? []).map((r: Raw) => ({ ...r, insecure: r.insecure ?? false })),
     signs,
     docker_signs: dockerSigns,
     release: {
@@ -123,7 +131,7 @@ function signDefaults(s: Raw, kind: 'blob' | 'docker'): SignConfig {
     signer,
     args: s.args ?? [],
     signature: s.signature ?? (kind === 'blob' ? '${artifact}.sig' : ''),
-    artifacts: s.artifacts ?? (kind === 'blob' ? 'none' : 'all'),
+    artifacts: s.artifacts ?? (kind === 'blob' ? 'none' : undefined),
     ids: s.ids ?? [],
     env: s.env ?? [],
   };
@@ -132,6 +140,7 @@ function signDefaults(s: Raw, kind: 'blob' | 'docker'): SignConfig {
     if (s.args === undefined) base.args = kind === 'blob' ? [...DEFAULT_GPG_ARGS] : [...DEFAULT_COSIGN_DOCKER_ARGS];
   } else {
     base.password = s.password ?? '{{ .Env.COSIGN_PASSWORD }}';
+    if (kind === 'docker') base.storage = s.storage ?? 'legacy';
   }
   return base;
 }

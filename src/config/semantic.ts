@@ -1,3 +1,4 @@
+import { imageIssues } from '../oci/build/check.js';
 import { SIGN_SELECTIONS } from '../stages/sign/select.js';
 import { templateIssues } from './templates.js';
 import type { ConfigIssue } from './validate.js';
@@ -14,6 +15,7 @@ export function semanticIssues(raw: Record<string, any>, config: RelsignConfig):
   }
   issues.push(...templateIssues(raw));
   issues.push(...signIssues(config));
+  issues.push(...imageIssues(raw, config));
   return issues;
 }
 
@@ -32,10 +34,10 @@ function signIssues(config: RelsignConfig): ConfigIssue[] {
     if (cfg.signer === 'builtin' && cfg.cmd) {
       issues.push({ path: ['signs', i, 'cmd'], message: 'cmd has no effect with signer: builtin; remove one of them' });
     }
-    const mine = SIGN_SELECTIONS[cfg.artifacts] ?? [];
+    const mine = SIGN_SELECTIONS[cfg.artifacts ?? 'none'] ?? [];
     for (let j = 0; j < i; j++) {
       const other = entries[j]!;
-      const theirs = SIGN_SELECTIONS[other.artifacts] ?? [];
+      const theirs = SIGN_SELECTIONS[other.artifacts ?? 'none'] ?? [];
       const shared = mine.filter((t) => theirs.includes(t));
       if (shared.length === 0) continue;
       const idsOverlap = cfg.ids.length === 0 || other.ids.length === 0 || cfg.ids.some((x) => other.ids.includes(x));

@@ -5,6 +5,8 @@
  * schema/relsign.schema.json is the source of truth for what is allowed.
  */
 
+import type { RegistryLogin } from '../oci/credentials.js';
+
 /** A hook: a command line (split like a shell would, but run without one) or an object. */
 export type HookConfig =
   | string
@@ -79,20 +81,38 @@ export interface ChecksumConfig {
   disable: boolean;
 }
 
+export interface ImageFileConfig {
+  src: string;
+  /** Absolute path in the image; a trailing `/` means "into this folder". */
+  dst: string;
+  mode?: number;
+}
+
 export interface ImageConfig {
   id: string;
-  /** Build ids whose linux binaries go into the image. */
+  /** Build ids whose binaries go into the image (empty: every build). */
   ids: string[];
-  /** Image references to push (templated), e.g. `ghcr.io/o/r:{{ .Version }}`. */
-  images: string[];
+  /** Repositories to push to, without tags (templated). `repository:` in the YAML is folded in here. */
+  repositories: string[];
+  /** As written: set when the YAML used `repository:`. */
+  repository?: string;
+  /** Tags (templated); an empty rendered tag is skipped. */
+  tags: string[];
   /** Base image reference; `scratch` for none. */
   base: string;
+  /** `os/arch[/variant]`. */
   platforms: string[];
-  files: ArchiveFileConfig[];
-  labels: Record<string, string>;
+  /** Folder in the image that receives the build binaries. */
+  binary_dir: string;
+  files: ImageFileConfig[];
   entrypoint?: string[];
   cmd?: string[];
-  skip_push?: boolean | string;
+  env: string[];
+  workdir?: string;
+  user?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  push: boolean | string;
 }
 
 export type SignArtifacts = 'none' | 'all' | 'checksum' | 'source' | 'archive' | 'binary' | 'package' | 'sbom';
@@ -106,7 +126,8 @@ export interface SignConfig {
   args: string[];
   signature: string;
   certificate?: string;
-  artifacts: SignArtifacts | DockerSignArtifacts;
+  /** docker_signs without `artifacts:`: the image indexes where there are any, else the images. */
+  artifacts?: SignArtifacts | DockerSignArtifacts;
   ids: string[];
   stdin?: string;
   stdin_file?: string;
@@ -122,6 +143,10 @@ export interface SignConfig {
   new_bundle_format?: boolean;
   /** Max artifacts signed at once by this entry (defaults to --parallelism). */
   parallelism?: number;
+  /** docker_signs, builtin signer: cosign's `-a key=value` (values are templates). */
+  annotations?: Record<string, string>;
+  /** docker_signs, builtin signer: where signatures go (default legacy). */
+  storage?: 'legacy' | 'referrers' | 'both';
 }
 
 export interface ReleaseConfig {
@@ -160,6 +185,8 @@ export interface RelsignConfig {
   source: SourceConfig;
   checksum: ChecksumConfig;
   images: ImageConfig[];
+  /** Logins for image registries; username/password are templates rendered by the images stage. */
+  registries: RegistryLogin[];
   signs: SignConfig[];
   docker_signs: SignConfig[];
   release: ReleaseConfig;

@@ -24,6 +24,7 @@ export async function runHooks(
     for (const [j, entry] of (h.env ?? []).entries()) {
       const eq = entry.indexOf('=');
       env[entry.slice(0, eq)] = render(ctx, entry.slice(eq + 1), `${name}.env[${j}]`, { env, extra: options.templateExtra });
+      ctx.redactor.addEnv(entry.slice(0, eq), env[entry.slice(0, eq)]);
     }
     const tmpl = (s: string, field: string) => render(ctx, s, `${name}${field}`, { env, extra: options.templateExtra });
     let file: string;

@@ -56,9 +56,12 @@ export class Logger {
 
   private write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     if (this.json) {
-      const record: Record<string, unknown> = { level, time: new Date().toISOString(), msg: message };
+      // Redact the values before encoding: once JSON-escaped, a secret holding `"` or `\`
+      // no longer matches itself. The encoded line is redacted again for the escaped
+      // forms the redactor also knows (a secret inside a field name, say).
+      const record: Record<string, unknown> = { level, time: new Date().toISOString(), msg: this.redact(message) };
       if (this.prefix) record.stage = this.prefix;
-      if (fields) Object.assign(record, fields);
+      if (fields) Object.assign(record, this.redactor ? this.redactor.redactValue(fields) : fields);
       this.stream.write(this.redact(JSON.stringify(record)) + '\n');
       return;
     }
@@ -66,7 +69,8 @@ export class Logger {
     const indent = this.prefix ? '    ' : '';
     let line = `${indent}${mark}${message}`;
     if (fields && Object.keys(fields).length > 0) {
-      line += ' ' + Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+      const shown = this.redactor ? (this.redactor.redactValue(fields) as Record<string, unknown>) : fields;
+      line += ' ' + Object.entries(shown).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
     }
     this.stream.write(this.redact(line) + '\n');
   }

@@ -158,6 +158,7 @@ async function runJob(ctx: Context, p: Planned): Promise<Artifact | undefined> {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new RelsignError(`${cfgPath}.env[${j}]: expected KEY=VALUE, got ${JSON.stringify(entry)}`);
     env[entry.slice(0, eq)] = render(ctx, entry.slice(eq + 1), `${cfgPath}.env[${j}]`, { ...tmplOpts, env });
+    ctx.redactor.addEnv(entry.slice(0, eq), env[entry.slice(0, eq)]);
   }
   Object.assign(env, {
     RELSIGN_OS: t.os,

@@ -4,6 +4,7 @@ import { git, SHALLOW_CLONE_HINT } from '../git/index.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import { RelsignError } from '../util/errors.js';
+import { compileUserRegexp, type UserRegexp } from '../util/re2.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 export interface ChangelogEntry {
@@ -24,10 +25,11 @@ export interface BuildChangelogOptions {
   signal?: AbortSignal;
 }
 
-function compile(patterns: readonly string[] | undefined, where: string): RegExp[] {
+/** Go RE2 syntax, linear-time matching (src/util/re2.ts), as GoReleaser's filters. */
+function compile(patterns: readonly string[] | undefined, where: string): UserRegexp[] {
   return (patterns ?? []).map((p, i) => {
     try {
-      return new RegExp(p);
+      return compileUserRegexp(p);
     } catch (err) {
       throw new RelsignError(`changelog.filters.${where}[${i}]: invalid regular expression ${JSON.stringify(p)}: ${(err as Error).message}`);
     }

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { globby } from 'globby';
+import { checkGlob } from '../util/glob.js';
 import { UPLOADABLE_TYPES, type Artifact } from '../pipeline/artifacts.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
@@ -97,6 +98,7 @@ async function extraFiles(ctx: Context): Promise<Artifact[]> {
     const where = `checksum.extra_files[${i}]`;
     const spec = typeof f === 'string' ? { glob: f } : f;
     const glob = render(ctx, spec.glob, `${where}.glob`);
+    checkGlob(glob, `${where}.glob`);
     const matches = (await globby(glob, { cwd: ctx.cwd, dot: true, onlyFiles: true, absolute: true })).sort();
     if (matches.length === 0) throw new RelsignError(`${where}.glob: no files matched ${JSON.stringify(glob)}`);
     if (spec.name_template !== undefined && matches.length !== 1) {

@@ -1,4 +1,5 @@
 import type { Stage } from '../pipeline/stage.js';
+import { registerConfiguredSecrets } from '../pipeline/secrets.js';
 import { render } from '../pipeline/template-data.js';
 import { RelsignError } from '../util/errors.js';
 
@@ -15,5 +16,6 @@ export const envStage: Stage = {
       ctx.env[key] = render(ctx, entry.slice(eq + 1), `env[${i}]`);
     });
     ctx.redactor.addFromEnv(ctx.env);
+    registerConfiguredSecrets(ctx);
   },
 };

@@ -6,6 +6,7 @@ import { checksumStage } from './checksum.js';
 import { cleanStage, distStage } from './dist.js';
 import { envStage } from './env.js';
 import { gitStage } from './git.js';
+import { imagesStage } from './images.js';
 import { artifactsJsonStage, metadataStage } from './metadata.js';
 import { sourceStage } from './source.js';
 import { changelogStage } from './changelog.js';
@@ -14,7 +15,7 @@ import { dockerSignStage, signStage } from './sign/index.js';
 
 /**
  * The release pipeline, in order. Mirrors GoReleaser's: setup → build →
- * archive → checksum → sign → docker → publish. Stages that produce
+ * archive → checksum → docker → sign → publish. Stages that produce
  * artifacts go between metadata and artifacts.json.
  */
 export function releaseStages(): Stage[] {
@@ -25,13 +26,13 @@ export function releaseStages(): Stage[] {
     beforeStage,
     distStage,
     metadataStage,
-    // build → archive → source → checksum → sign → docker → docker_sign → release
+    // build → archive → source → checksum → docker (images) → sign → docker_sign → release
     buildStage,
     archiveStage,
     sourceStage,
     checksumStage,
+    imagesStage,
     signStage,
-    // docker (images) lands here
     dockerSignStage,
     changelogStage,
     releaseStage,

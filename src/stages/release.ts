@@ -1,5 +1,6 @@
 import { basename, isAbsolute, resolve } from 'node:path';
 import { globby } from 'globby';
+import { checkGlob } from '../util/glob.js';
 import { repoFromUrl } from '../git/index.js';
 import type { Clock } from '../github/client.js';
 import { type MakeLatest, type PublishReleaseOptions, type PublishResult, publishRelease } from '../github/publish.js';
@@ -48,7 +49,28 @@ export function releaseBody(ctx: Context): string {
   const r = ctx.config.release;
   const header = r.header ? render(ctx, r.header, 'release.header') : '';
   const footer = r.footer ? render(ctx, r.footer, 'release.footer') : '';
-  return `${header ? `${header}\n` : ''}${ctx.releaseNotes ?? ''}${footer ? `\n${footer}` : ''}`;
+  const images = imagesSection(ctx);
+  return `${header ? `${header}\n` : ''}${ctx.releaseNotes ?? ''}${images ? `\n${images}` : ''}${footer ? `\n${footer}` : ''}`;
+}
+
+/**
+ * Pushed images with their digests, one line per repository: the index when
+ * an image has several platforms, else its manifest. Empty when none.
+ */
+export function imagesSection(ctx: Context): string {
+  const pushed = ctx.artifacts.filter({ types: ['image', 'manifest'], where: (a) => a.extra.pushed === true });
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const a of pushed) {
+    const key = `${String(a.extra.repository)}|${String(a.extra.id)}`;
+    if (a.type === 'image' && pushed.some((m) => m.type === 'manifest' && `${String(m.extra.repository)}|${String(m.extra.id)}` === key)) continue;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const platforms = a.type === 'manifest' ? (a.extra.platforms as string[]) : [String(a.extra.platform)];
+    const tags = (a.extra.tags as string[]).join(', ');
+    lines.push(`* \`${String(a.extra.repository)}@${String(a.extra.digest)}\` (tags: ${tags}; ${platforms.join(', ')})`);
+  }
+  return lines.length ? `## Images\n\n${lines.join('\n')}\n` : '';
 }
 
 /** release.extra_files: each glob must match; matches are registered as `file` artifacts. */
@@ -56,6 +78,7 @@ async function extraFiles(ctx: Context): Promise<void> {
   for (const [i, entry] of ctx.config.release.extra_files.entries()) {
     const glob = typeof entry === 'string' ? entry : entry.glob;
     const nameTemplate = typeof entry === 'string' ? undefined : entry.name_template;
+    checkGlob(glob, `release.extra_files[${i}]`);
     const matches = await globby(glob, { cwd: ctx.cwd, absolute: true, onlyFiles: true, dot: false });
     if (matches.length === 0) throw new RelsignError(`release.extra_files[${i}]: ${glob} matched no files`);
     for (const path of matches.sort()) {

@@ -17,7 +17,7 @@ export class TemplateError extends Error {
   readonly column: number | undefined;
 
   constructor(template: string, detail: string, position?: { line: number; column: number }, options?: { cause?: unknown }) {
-    const oneLine = detail.replace(/\s*[\r\n]+\s*/g, ' ');
+    const oneLine = toOneLine(detail);
     const where = position ? `${template}:${position.line}:${position.column}` : template;
     super(`template ${where}: ${oneLine}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TemplateError';
@@ -26,6 +26,19 @@ export class TemplateError extends Error {
     this.line = position?.line;
     this.column = position?.column;
   }
+}
+
+/** Longest detail kept in a message: a hostile value quoted in an error must not flood the log. */
+const MAX_DETAIL = 2000;
+
+/**
+ * Each whitespace run holding a line break becomes one space; long details
+ * are cut. Linear time: a single `\s+` scan (a pattern like `\s*\n\s*`
+ * backtracks quadratically over long runs of spaces).
+ */
+export function toOneLine(text: string): string {
+  const flat = text.replace(/\s+/g, (run) => (run.includes('\n') || run.includes('\r') ? ' ' : run));
+  return flat.length > MAX_DETAIL ? `${flat.slice(0, MAX_DETAIL)}… (${flat.length - MAX_DETAIL} more characters)` : flat;
 }
 
 /** Internal: a failure at a byte offset of the template text, turned into a TemplateError by the caller. */

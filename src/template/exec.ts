@@ -14,6 +14,7 @@ import type {
   Node,
   PipeNode,
   RangeNode,
+  StringNode,
   VariableNode,
 } from './ast.js';
 import { nodeString } from './ast.js';
@@ -21,6 +22,7 @@ import { PositionedError } from './errors.js';
 import { formatValue } from './fmt.js';
 import { quote } from './gostrings.js';
 import { BUILTINS, goTypeName, type FuncContext, type FuncSpec, type ParamType } from './funcs.js';
+import { formatSize, MAX_LIST, MAX_OUTPUT, MAX_RANGE, MAX_STEPS, MAX_WORK } from './limits.js';
 import { isMap, isNil, isTrue, kindOf, mapGet, mapHas, mapKeys, typeName } from './values.js';
 
 /** "No value passed down the pipeline" (Go's missingVal). */
@@ -37,9 +39,16 @@ interface Variable {
 
 export type FuncLookup = (name: string) => FuncSpec | undefined;
 
-export function execute(root: ListNode, data: Record<string, unknown>, lookup: FuncLookup): string {
+/**
+ * Maps the literal text of the template (text nodes and string constants) before
+ * it is used; the result is a value and is never parsed. Used to substitute
+ * signer argument variables without evaluating their contents.
+ */
+export type LiteralFilter = (text: string, pos: number) => string;
+
+export function execute(root: ListNode, data: Record<string, unknown>, lookup: FuncLookup, literal?: LiteralFilter): string {
   const env = isMap(data.Env) ? data.Env : {};
-  const ex = new Executor(data, lookup, { env });
+  const ex = new Executor(data, lookup, { env }, literal);
   ex.walk(data, root);
   return ex.out;
 }
@@ -47,13 +56,45 @@ export function execute(root: ListNode, data: Record<string, unknown>, lookup: F
 class Executor {
   out = '';
   private readonly vars: Variable[];
+  /** Innermost binding of each name, for O(1) lookups however many variables are declared. */
+  private readonly byName = new Map<string, Variable[]>();
+  private steps = 0;
+  /** Characters handed to and returned by function calls so far (see MAX_WORK). */
+  private work = 0;
 
   constructor(
     root: Value,
     private readonly lookup: FuncLookup,
     private readonly ctx: FuncContext,
+    private readonly literal?: LiteralFilter,
   ) {
-    this.vars = [{ name: '$', value: root }];
+    this.vars = [];
+    this.declareVar('$', root);
+  }
+
+  private step(node: { pos: number }): void {
+    if (++this.steps > MAX_STEPS) this.fail(`template needs more than ${MAX_STEPS.toLocaleString('en-US')} evaluation steps`, node);
+  }
+
+  private emit(text: string, node: { pos: number }): void {
+    if (this.out.length + text.length > MAX_OUTPUT) this.fail(`template output is larger than ${formatSize(MAX_OUTPUT)}`, node);
+    this.out += text;
+  }
+
+  private declareVar(name: string, value: Value): void {
+    const v: Variable = { name, value };
+    this.vars.push(v);
+    let stack = this.byName.get(name);
+    if (!stack) this.byName.set(name, (stack = []));
+    stack.push(v);
+  }
+
+  /** Drops the variables declared after `mark` (leaving a scope). */
+  private popVars(mark: number): void {
+    while (this.vars.length > mark) {
+      const v = this.vars.pop()!;
+      this.byName.get(v.name)!.pop();
+    }
   }
 
   private fail(message: string, node: { pos: number }, cause?: unknown): never {
@@ -62,17 +103,22 @@ class Executor {
 
   // --- variables ------------------------------------------------------------
 
+  private binding(name: string): Variable | undefined {
+    const stack = this.byName.get(name);
+    return stack && stack.length > 0 ? stack[stack.length - 1] : undefined;
+  }
+
   private varValue(name: string, node: Node): Value {
-    for (let i = this.vars.length - 1; i >= 0; i--) if (this.vars[i]!.name === name) return this.vars[i]!.value;
+    const v = this.binding(name);
+    if (v) return v.value;
     this.fail(`undefined variable: ${name}`, node);
   }
 
   private setVar(name: string, value: Value, node: Node): void {
-    for (let i = this.vars.length - 1; i >= 0; i--) {
-      if (this.vars[i]!.name === name) {
-        this.vars[i]!.value = value;
-        return;
-      }
+    const v = this.binding(name);
+    if (v) {
+      v.value = value;
+      return;
     }
     this.fail(`undefined variable: ${name}`, node);
   }
@@ -80,6 +126,7 @@ class Executor {
   // --- walking --------------------------------------------------------------
 
   walk(dot: Value, node: Node): Signal {
+    this.step(node);
     switch (node.type) {
       case 'list':
         for (const n of node.nodes) {
@@ -88,7 +135,7 @@ class Executor {
         }
         return undefined;
       case 'text':
-        this.out += node.text;
+        this.emit(this.literal ? this.literal(node.text, node.pos) : node.text, node);
         return undefined;
       case 'action': {
         const val = this.evalPipeline(dot, node.pipe);
@@ -110,11 +157,11 @@ class Executor {
 
   private printValue(node: Node, v: Value): void {
     if (isNil(v)) {
-      this.out += '<no value>';
+      this.emit('<no value>', node);
       return;
     }
     if (typeof v === 'function') this.fail(`can't print ${nodeString(node)} of type func`, node);
-    this.out += formatValue(v);
+    this.emit(formatValue(v), node);
   }
 
   private walkIfOrWith(type: 'if' | 'with', dot: Value, node: BranchNode): Signal {
@@ -125,7 +172,7 @@ class Executor {
       if (node.elseList) return this.walk(dot, node.elseList);
       return undefined;
     } finally {
-      this.vars.length = mark;
+      this.popVars(mark);
     }
   }
 
@@ -148,12 +195,18 @@ class Executor {
         try {
           return this.walk(elem, r.list) === 'break';
         } finally {
-          this.vars.length = mark;
+          this.popVars(mark);
+        }
+      };
+      const bounded = (count: number) => {
+        if (count > MAX_RANGE) {
+          this.fail(`range over ${count.toLocaleString('en-US')} items exceeds the limit of ${MAX_RANGE.toLocaleString('en-US')}`, r);
         }
       };
       let ran = false;
       switch (kindOf(val)) {
         case 'slice':
+          bounded((val as unknown[]).length);
           for (const [i, elem] of (val as unknown[]).entries()) {
             ran = true;
             if (iteration(i, elem)) break;
@@ -161,7 +214,9 @@ class Executor {
           break;
         case 'map': {
           const m = val as Record<string, unknown>;
-          for (const k of mapKeys(m)) {
+          const keys = mapKeys(m);
+          bounded(keys.length);
+          for (const k of keys) {
             ran = true;
             if (iteration(k, m[k])) break;
           }
@@ -170,6 +225,7 @@ class Executor {
         case 'int': {
           if (decl.length > 1) this.fail(`can't use ${formatValue(val)} to iterate over more than one variable`, r);
           const n = Number(val);
+          bounded(n);
           for (let i = 0; i < n; i++) {
             ran = true;
             if (iteration(undefined, i)) break;
@@ -184,7 +240,7 @@ class Executor {
       if (!ran && r.elseList) return this.walk(dot, r.elseList);
       return undefined;
     } finally {
-      this.vars.length = outer;
+      this.popVars(outer);
     }
   }
 
@@ -195,7 +251,7 @@ class Executor {
     for (const cmd of pipe.cmds) value = this.evalCommand(dot, cmd, value);
     for (const v of pipe.decl) {
       if (pipe.isAssign) this.setVar(v.ident[0]!, value, v);
-      else this.vars.push({ name: v.ident[0]!, value });
+      else this.declareVar(v.ident[0]!, value);
     }
     return value;
   }
@@ -207,6 +263,7 @@ class Executor {
   }
 
   private evalCommand(dot: Value, cmd: CommandNode, final: Final): Value {
+    this.step(cmd);
     const first = cmd.args[0]!;
     switch (first.type) {
       case 'field':
@@ -227,7 +284,7 @@ class Executor {
       case 'dot': return dot;
       case 'nil': this.fail('nil is not a command', first);
       case 'number': return first.value;
-      case 'string': return first.text;
+      case 'string': return this.literalText(first);
     }
     this.fail(`can't evaluate command ${quote(nodeString(first))}`, first);
   }
@@ -303,14 +360,37 @@ class Executor {
 
     const argv: unknown[] = argNodes.map((a, i) => this.evalArg(dot, typeAt(i), a));
     if (final !== MISSING) argv.push(this.validateType(final, typeAt(numIn - 1), node));
+    this.charge(argv, node);
+    let result: Value;
     try {
-      const result = fn.fn(this.ctx, argv);
-      return result;
+      result = fn.fn(this.ctx, argv);
     } catch (err) {
       if (err instanceof PositionedError) throw err;
       const msg = err instanceof Error ? err.message : String(err);
       this.fail(`error calling ${name}: ${msg}`, node, err);
     }
+    // Bounded values: a chain of calls cannot build an unbounded string or list.
+    if (typeof result === 'string' && result.length > MAX_OUTPUT) {
+      this.fail(`error calling ${name}: result is larger than ${formatSize(MAX_OUTPUT)}`, node);
+    }
+    if (Array.isArray(result) && result.length > MAX_LIST) {
+      this.fail(`error calling ${name}: result has more than ${MAX_LIST.toLocaleString('en-US')} elements`, node);
+    }
+    this.charge([result], node);
+    return result;
+  }
+
+  private charge(values: unknown[], node: { pos: number }): void {
+    for (const v of values) {
+      if (typeof v === 'string') this.work += v.length;
+      else if (Array.isArray(v)) for (const x of v) this.work += typeof x === 'string' ? x.length : 1;
+      else this.work += 1;
+    }
+    if (this.work > MAX_WORK) this.fail(`template processes more than ${formatSize(MAX_WORK)} of text in function calls`, node);
+  }
+
+  private literalText(n: StringNode): string {
+    return this.literal ? this.literal(n.text, n.pos) : n.text;
   }
 
   private evalArg(dot: Value, type: ParamType, n: Node): Value {
@@ -339,12 +419,12 @@ class Executor {
         if (n.type === 'number' && n.isInt) return n.value;
         this.fail(`expected integer; found ${nodeString(n)}`, n);
       case 'string':
-        if (n.type === 'string') return n.text;
+        if (n.type === 'string') return this.literalText(n);
         this.fail(`expected string; found ${nodeString(n)}`, n);
       case 'any':
         if (n.type === 'bool') return n.value;
         if (n.type === 'number') return n.value;
-        if (n.type === 'string') return n.text;
+        if (n.type === 'string') return this.literalText(n);
     }
     this.fail(`can't handle ${nodeString(n)} for arg of type ${goTypeName(type)}`, n);
   }

@@ -1,17 +1,12 @@
 /**
  * Signer argument variables.
  *
- * Resolution order, as in GoReleaser (internal/pipe/sign/sign.go):
- *
- *   1. argument variables are expanded first — this function;
- *   2. the result is then rendered as a Go template — the caller does this
- *      with renderTemplate.
- *
- * Double-evaluation hazard: a value substituted in step 1 is template text in
- * step 2. An environment variable holding `{{ .Version }}` is rendered; one
- * holding a stray `{{` makes the template fail. To pass a value verbatim,
- * write `{{ .Env.NAME }}` instead of `$NAME`: template output is not
- * evaluated again.
+ * GoReleaser (internal/pipe/sign/sign.go) expands them first and renders the
+ * result as a Go template, so whatever a variable holds is evaluated as
+ * template text. relsign does not: renderWithArgVariables (index.ts) parses
+ * the template as written and applies this function to its literal text and
+ * string constants only, so a substituted value is never parsed. This
+ * function alone is also the whole story for a setting without `{{`.
  *
  * Syntax:
  *   $<name>            relsign only (GoReleaser leaves it as is). `name` is an argument
@@ -34,18 +29,20 @@ function isAlphaNum(c: number): boolean {
   return c === 0x5f || (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
 }
 
-/** Go's os getShellName: the name after `$` and how many characters it takes ("" with width > 0: bad syntax, eaten). */
-function shellName(s: string, i: number): [string, number] {
+/**
+ * Go's os getShellName: the name after `$` and how many characters it takes
+ * ("" with width > 0: bad syntax, eaten). `closeAt(i)` is the index of the
+ * first "}" at or after i (or -1): the caller caches it, so a text with many
+ * "${" is scanned once, not once per "${".
+ */
+function shellName(s: string, i: number, closeAt: (from: number) => number): [string, number] {
   const c = s[i]!;
   if (c === '{') {
     if (s.length - i > 2 && isShellSpecial(s[i + 1]!) && s[i + 2] === '}') return [s[i + 1]!, 3];
-    for (let j = i + 1; j < s.length; j++) {
-      if (s[j] === '}') {
-        if (j === i + 1) return ['', 2]; // "${}"
-        return [s.slice(i + 1, j), j - i + 1];
-      }
-    }
-    return ['', 1]; // "${" without "}"
+    const j = closeAt(i + 1);
+    if (j < 0) return ['', 1]; // "${" without "}"
+    if (j === i + 1) return ['', 2]; // "${}"
+    return [s.slice(i + 1, j), j - i + 1];
   }
   if (isShellSpecial(c)) return [c, 1];
   let j = i;
@@ -53,7 +50,8 @@ function shellName(s: string, i: number): [string, number] {
   return [s.slice(i, j), j - i];
 }
 
-const ANGLE_RE = /^<([A-Za-z_][A-Za-z0-9_]*)>/;
+/** Sticky: matched at a position without copying the rest of the text. */
+const ANGLE_RE = /<([A-Za-z_][A-Za-z0-9_]*)>/y;
 
 /**
  * Expands `$<name>`, `${name}` and `$name` in a signer argument (or stdin,
@@ -71,12 +69,22 @@ export function expandArgVariables(
     if (Object.prototype.hasOwnProperty.call(env, key)) return env[key];
     return undefined;
   };
+  let close = -2; // cached result of closeAt; -2: not computed yet
+  const closeAt = (from: number): number => {
+    if (close === -1) return -1;
+    if (close < from) close = text.indexOf('}', from);
+    return close;
+  };
+  const angleAt = (at: number): RegExpExecArray | null => {
+    ANGLE_RE.lastIndex = at;
+    return ANGLE_RE.exec(text);
+  };
   let out = '';
   let i = 0;
   for (let j = 0; j < text.length; j++) {
     if (text[j] !== '$' || j + 1 >= text.length) continue;
     out += text.slice(i, j);
-    const angle = text[j + 1] === '<' ? ANGLE_RE.exec(text.slice(j + 1)) : null;
+    const angle = text[j + 1] === '<' ? angleAt(j + 1) : null;
     if (angle) {
       const key = angle[1]!;
       const value = lookup(key);
@@ -93,7 +101,7 @@ export function expandArgVariables(
       i = j + 1;
       continue;
     }
-    const [key, w] = shellName(text, j + 1);
+    const [key, w] = shellName(text, j + 1, closeAt);
     if (key === '' && w > 0) {
       // bad syntax such as "${}": eaten
     } else if (key === '') {

@@ -402,7 +402,8 @@ export function sprintf(format: string, args: unknown[]): string {
     if (i < end && format[i] === '*') {
       i++;
       const w = intArg();
-      if (w === undefined) out += '%!(BADWIDTH)';
+      // Go's fmt refuses widths beyond ±1e6 (tooLarge) the same way.
+      if (w === undefined || w > 1e6 || w < -1e6) out += '%!(BADWIDTH)';
       else if (w < 0) {
         f.minus = true;
         f.zero = false;
@@ -421,7 +422,7 @@ export function sprintf(format: string, args: unknown[]): string {
       if (i < end && format[i] === '*') {
         i++;
         const p = intArg();
-        if (p === undefined) out += '%!(BADPREC)';
+        if (p === undefined || p > 1e6 || p < -1e6) out += '%!(BADPREC)';
         else f.prec = p < 0 ? undefined : p;
         afterIndex = false;
       } else {

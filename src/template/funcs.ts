@@ -3,11 +3,13 @@
  * (internal/tmpl/tmpl.go), with Go's parameter types so that argument
  * count and type errors read like Go's.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { compileUserRegexp } from '../util/re2.js';
 import { sprint, sprintf, sprintln } from './fmt.js';
 import * as gopath from './gopath.js';
 import { formatGoTime } from './gotime.js';
 import { title, toLower, toUpper, trimSpace } from './gostrings.js';
+import { formatSize, MAX_LIST, MAX_OUTPUT, MAX_READ_FILE } from './limits.js';
 import { incMajor, incMinor, incPatch } from './semver.js';
 import { byteLength, compareStrings, isNil, isStringMap, isTrue, kindOf, mapGet, mapHas, mapKeys, typeName } from './values.js';
 
@@ -238,35 +240,25 @@ export const BUILTINS: ReadonlyMap<string, FuncSpec> = new Map<string, FuncSpec>
 
 // --- GoReleaser functions -----------------------------------------------------
 
-/** strings.ReplaceAll; an empty `old` matches before every rune and at the end. */
+/** strings.ReplaceAll; an empty `old` matches before every rune and at the end. The result size is checked before it is built. */
 function replaceAll(s: string, old: string, repl: string): string {
-  if (old === '') return repl + Array.from(s).map((c) => c + repl).join('');
-  return s.split(old).join(repl);
+  const parts = old === '' ? Array.from(s) : s.split(old);
+  const matches = old === '' ? parts.length + 1 : parts.length - 1;
+  if (s.length + matches * (repl.length - old.length) > MAX_OUTPUT) throw new Error(`result is larger than ${formatSize(MAX_OUTPUT)}`);
+  if (old === '') return repl + parts.map((c) => c + repl).join('');
+  return parts.join(repl);
 }
 
 /** strings.Split; an empty separator splits into runes. */
 function split(s: string, sep: string): string[] {
-  return sep === '' ? Array.from(s) : s.split(sep);
-}
-
-/** Translates the POSIX classes Go's CompilePOSIX accepts ([[:alpha:]] …) to JS. */
-const POSIX_CLASSES: Record<string, string> = {
-  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7F', blank: '\\t ', cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9', graph: '!-~', lower: 'a-z', print: ' -~', punct: '!-/:-@[-`{-~', space: '\\t\\n\\v\\f\\r ',
-  upper: 'A-Z', word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
-};
-function compileRegexp(expr: string): RegExp {
-  const src = expr.replace(/\[:([a-z]+):\]/g, (m, name: string) => POSIX_CLASSES[name] ?? m);
-  try {
-    return new RegExp(src);
-  } catch (err) {
-    throw new Error(`error parsing regexp: ${(err as Error).message}`);
-  }
+  if (sep === '' && s.length > MAX_LIST) throw new Error(`result has more than ${MAX_LIST.toLocaleString('en-US')} elements`);
+  return sep === '' ? Array.from(s) : s.split(sep, MAX_LIST + 1);
 }
 
 /** filter / reverseFilter: line-wise grep -E / grep -vE. */
 function filter(content: string, expr: string, reverse: boolean): string {
-  const re = compileRegexp(expr);
+  // Go's regexp.MustCompile: RE2 syntax (POSIX classes such as [[:alpha:]] included), linear-time matching.
+  const re = compileUserRegexp(expr);
   return content
     .split('\n')
     .filter((line) => re.test(line) !== reverse)
@@ -317,13 +309,41 @@ function osError(op: string, path: string, err: unknown): Error {
   return new Error(`${op} ${path}: ${reason}`);
 }
 
-function mustReadFile(path: string): string {
-  const p = path.startsWith('~/') ? homeDir() + path.slice(1) : path;
+/**
+ * Opens a regular file for reading (a FIFO or a device such as /dev/zero could
+ * block or never end) and calls `use` with its descriptor and size.
+ */
+function withRegularFile<T>(p: string, use: (fd: number, size: number) => T): T {
+  let fd: number;
   try {
-    return trimSpace(readFileSync(p, 'utf8'));
+    fd = openSync(p, 'r');
   } catch (err) {
     throw osError('open', p, err);
   }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new Error(`read ${p}: is a directory`);
+    if (!st.isFile()) throw new Error(`read ${p}: not a regular file`);
+    return use(fd, st.size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function mustReadFile(path: string): string {
+  const p = path.startsWith('~/') ? homeDir() + path.slice(1) : path;
+  return withRegularFile(p, (fd, size) => {
+    if (size > MAX_READ_FILE) throw new Error(`read ${p}: file is larger than ${formatSize(MAX_READ_FILE)}`);
+    const buf = Buffer.alloc(size);
+    let n = 0;
+    // The file may grow while it is read; never read past the size checked above.
+    while (n < size) {
+      const r = readSync(fd, buf, n, size - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    return trimSpace(buf.subarray(0, n).toString('utf8'));
+  });
 }
 
 function readFile(path: string): string {
@@ -336,7 +356,7 @@ function readFile(path: string): string {
 
 // CRC-32 (IEEE), the one checksum node:crypto lacks.
 let crcTable: Uint32Array | undefined;
-function crc32(data: Uint8Array): string {
+function crc32Update(crc: number, data: Uint8Array): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -345,9 +365,9 @@ function crc32(data: Uint8Array): string {
       crcTable[n] = c >>> 0;
     }
   }
-  let crc = 0xffffffff;
-  for (const b of data) crc = crcTable[(crc ^ b) & 0xff]! ^ (crc >>> 8);
-  return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
+  let c = crc;
+  for (const b of data) c = crcTable[(c ^ b) & 0xff]! ^ (c >>> 8);
+  return c;
 }
 
 /** Node's name for each GoReleaser checksum function (blake3 is not available). */
@@ -357,16 +377,28 @@ const HASHES: Record<string, string> = {
 };
 
 function checksum(name: string, path: string): string {
-  let data: Buffer;
-  try {
-    data = readFileSync(path);
-  } catch (err) {
-    throw new Error(`failed to checksum: ${osError('open', path, err).message}`);
-  }
-  if (name === 'crc32') return crc32(data);
+  // Streamed in 1 MiB chunks: an artifact is never held in memory whole.
   // Loaded on first use so that the template module itself stays light.
-  const crypto = process.getBuiltinModule('node:crypto');
-  return crypto.createHash(HASHES[name]!).update(data).digest('hex');
+  const crypto = name === 'crc32' ? undefined : process.getBuiltinModule('node:crypto');
+  const hash = crypto?.createHash(HASHES[name]!);
+  let crc = 0xffffffff;
+  try {
+    withRegularFile(path, (fd, size) => {
+      const buf = Buffer.allocUnsafe(Math.min(Math.max(size, 1), 1 << 20));
+      let pos = 0;
+      while (pos < size) {
+        const r = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+        if (r === 0) break;
+        pos += r;
+        if (hash) hash.update(buf.subarray(0, r));
+        else crc = crc32Update(crc, buf.subarray(0, r));
+      }
+    });
+  } catch (err) {
+    throw new Error(`failed to checksum: ${(err as Error).message}`);
+  }
+  if (hash) return hash.digest('hex');
+  return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
 }
 
 const str = (fn: (...a: string[]) => unknown) => (_: FuncContext, a: unknown[]) => fn(...(a as string[]));

@@ -7,7 +7,9 @@
  */
 import type { ListNode } from './ast.js';
 import { PositionedError, positionOf, TemplateError } from './errors.js';
-import { execute } from './exec.js';
+import { execute, type LiteralFilter } from './exec.js';
+import { expandArgVariables } from './expand.js';
+import { MAX_TEMPLATE_SIZE } from './limits.js';
 import { collectFields } from './fields.js';
 import { BUILTINS, GORELEASER_FUNCS, type FuncSpec } from './funcs.js';
 import { toLower, trimSpace } from './gostrings.js';
@@ -15,6 +17,7 @@ import { parse } from './parser.js';
 
 export { TemplateError } from './errors.js';
 export { expandArgVariables } from './expand.js';
+export { MAX_DEPTH, MAX_OUTPUT, MAX_RANGE, MAX_STEPS, MAX_TEMPLATE_SIZE } from './limits.js';
 
 /** Name used in messages when the caller gives none (GoReleaser's is "tmpl"). */
 const DEFAULT_NAME = 'tmpl';
@@ -38,6 +41,8 @@ interface CacheEntry {
 }
 
 const MAX_CACHE = 10_000;
+/** Larger templates are parsed each time rather than kept: the cache stays small whatever the config holds. */
+const MAX_CACHED_TEXT = 64 * 1024;
 const cache = new Map<string, CacheEntry>();
 
 const isKnownFunction = (name: string): boolean => GORELEASER_FUNCS.has(name) || BUILTINS.has(name);
@@ -57,8 +62,10 @@ function lookupParsed(text: string, customNames: readonly string[]): CacheEntry 
       if (!(err instanceof PositionedError)) throw err;
       entry = { error: err };
     }
-    if (cache.size >= MAX_CACHE) cache.clear();
-    cache.set(key, entry);
+    if (key.length <= MAX_CACHED_TEXT) {
+      if (cache.size >= MAX_CACHE) cache.clear();
+      cache.set(key, entry);
+    }
   }
   return entry;
 }
@@ -80,8 +87,34 @@ export function parseTemplate(text: string, name: string = DEFAULT_NAME): Parsed
 
 /** Renders a template with `data` as dot (and `$`). Throws a TemplateError naming `options.name`. */
 export function renderTemplate(text: string, data: Record<string, unknown>, options: TemplateOptions = {}): string {
-  // Fast path: no action at all.
-  if (!text.includes('{{')) return text;
+  // Fast path: no action at all (still bounded: a huge text is refused like a huge template).
+  if (!text.includes('{{') && text.length <= MAX_TEMPLATE_SIZE) return text;
+  return run(text, data, options);
+}
+
+/**
+ * Renders a signer setting (args, stdin, signature, env, if…) whose literal
+ * text may hold argument variables (`$<artifact>`, `${artifact}`, `$artifact`,
+ * `$VAR`; see expandArgVariables). The template is parsed as written; the
+ * variables in its text and in its string constants are then replaced by
+ * their values, which are never parsed or rendered: an artifact name, tag or
+ * environment value holding `{{ … }}` stays literal. Template output is not
+ * expanded either.
+ */
+export function renderWithArgVariables(
+  text: string,
+  data: Record<string, unknown>,
+  vars: Record<string, string>,
+  env: Record<string, string | undefined>,
+  options: TemplateOptions = {},
+): string {
+  const name = options.name ?? DEFAULT_NAME;
+  if (!text.includes('{{') && text.length <= MAX_TEMPLATE_SIZE) return expandArgVariables(text, vars, env, name);
+  const literal: LiteralFilter = (t) => (t.includes('$') ? expandArgVariables(t, vars, env, name) : t);
+  return run(text, data, options, literal);
+}
+
+function run(text: string, data: Record<string, unknown>, options: TemplateOptions, literal?: LiteralFilter): string {
   const name = options.name ?? DEFAULT_NAME;
   const customNames = customFunctionNames(options.funcs);
   const entry = lookupParsed(text, customNames);
@@ -101,7 +134,7 @@ export function renderTemplate(text: string, data: Record<string, unknown>, opti
     return GORELEASER_FUNCS.get(fn) ?? BUILTINS.get(fn);
   };
   try {
-    return execute(entry.parsed!.tree, data, lookup);
+    return execute(entry.parsed!.tree, data, lookup, literal);
   } catch (err) {
     if (err instanceof PositionedError) throw toTemplateError(text, name, err);
     throw err;

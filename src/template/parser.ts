@@ -21,6 +21,7 @@ import { nodeString } from './ast.js';
 import { PositionedError } from './errors.js';
 import { quote } from './gostrings.js';
 import { lex, tokenString, type Token, type TokenType } from './lexer.js';
+import { MAX_DEPTH, MAX_TEMPLATE_SIZE, formatSize } from './limits.js';
 
 /** Internal markers returned by itemList for `{{end}}` and `{{else}}`. */
 interface EndMarker { readonly type: 'end'; readonly pos: number }
@@ -34,6 +35,9 @@ function markerString(n: ParsedItem): string {
 }
 
 export function parse(text: string, isFunction: (name: string) => boolean): ListNode {
+  if (text.length > MAX_TEMPLATE_SIZE) {
+    throw new PositionedError(`template is larger than ${formatSize(MAX_TEMPLATE_SIZE)} (${formatSize(text.length)} characters)`, 0);
+  }
   return new Parser(text, lex(text), isFunction).parse();
 }
 
@@ -44,8 +48,14 @@ const OPERAND_START = new Set<TokenType>([
 class Parser {
   private i = 0;
   private last: Token;
+  /** Declared variables in scope order; `varCount` answers "is $x declared" in O(1). */
   private vars: string[] = ['$'];
+  private readonly varCount = new Map<string, number>([['$', 1]]);
   private rangeDepth = 0;
+  /** Nesting of pipelines and control blocks: bounded so hostile input cannot overflow the stack. */
+  private depth = 0;
+  /** Offsets where lines start, built on first use: line numbers in O(log n). */
+  private lineStarts: number[] | undefined;
   /** Line of the `{{` of the action being parsed, 0 outside actions. */
   private actionLine = 0;
 
@@ -55,6 +65,40 @@ class Parser {
     private readonly isFunction: (name: string) => boolean,
   ) {
     this.last = tokens[0]!;
+  }
+
+  // --- bookkeeping ----------------------------------------------------------
+
+  private declare(name: string): void {
+    this.vars.push(name);
+    this.varCount.set(name, (this.varCount.get(name) ?? 0) + 1);
+  }
+  private truncateVars(length: number): void {
+    while (this.vars.length > length) {
+      const name = this.vars.pop()!;
+      const n = this.varCount.get(name)! - 1;
+      if (n === 0) this.varCount.delete(name);
+      else this.varCount.set(name, n);
+    }
+  }
+  private enter(pos: number): void {
+    if (++this.depth > MAX_DEPTH) this.errorf(`template nesting is deeper than ${MAX_DEPTH} levels`, pos);
+  }
+  private lineOf(pos: number): number {
+    if (!this.lineStarts) {
+      const starts = [0];
+      for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
+      this.lineStarts = starts;
+    }
+    const starts = this.lineStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
   }
 
   // --- token stream -------------------------------------------------------
@@ -92,7 +136,7 @@ class Parser {
     if (token.type === 'error') {
       // A scan error is reported as is, noting where a multi-line action began.
       let extra = '';
-      const line = lineOf(this.text, token.pos);
+      const line = this.lineOf(token.pos);
       if (this.actionLine !== 0 && this.actionLine !== line) {
         extra = token.val.endsWith(' action') ? ` started at line ${this.actionLine}` : ` in action started at line ${this.actionLine}`;
       }
@@ -132,7 +176,7 @@ class Parser {
     const token = this.nextNonSpace();
     if (token.type === 'text') return { type: 'text', pos: token.pos, text: token.val };
     if (token.type === 'leftDelim') {
-      this.actionLine = lineOf(this.text, token.pos);
+      this.actionLine = this.lineOf(token.pos);
       try {
         return this.action();
       } finally {
@@ -164,6 +208,15 @@ class Parser {
 
   private pipeline(context: string): PipeNode {
     const first = this.peekNonSpace();
+    this.enter(first.pos);
+    try {
+      return this.pipelineBody(context, first);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private pipelineBody(context: string, first: Token): PipeNode {
     const pipe: PipeNode = { type: 'pipe', pos: first.pos, isAssign: false, decl: [], cmds: [] };
     for (;;) {
       const v = this.peekNonSpace();
@@ -175,13 +228,13 @@ class Parser {
         pipe.isAssign = nxt.type === 'assign';
         this.nextNonSpace();
         pipe.decl.push({ type: 'variable', pos: v.pos, ident: [v.val] });
-        this.vars.push(v.val);
+        this.declare(v.val);
         break;
       }
       if (nxt.type === 'char' && nxt.val === ',') {
         this.nextNonSpace();
         pipe.decl.push({ type: 'variable', pos: v.pos, ident: [v.val] });
-        this.vars.push(v.val);
+        this.declare(v.val);
         if (context === 'range' && pipe.decl.length < 2) {
           const t = this.peekNonSpace().type;
           if (t === 'variable' || t === 'rightDelim' || t === 'rightParen') continue;
@@ -226,6 +279,7 @@ class Parser {
 
   private branchControl(context: 'if' | 'range' | 'with', pos: number): Node {
     const varsLen = this.vars.length;
+    this.enter(pos);
     try {
       const pipe = this.pipeline(context);
       if (context === 'range') this.rangeDepth++;
@@ -245,7 +299,8 @@ class Parser {
       }
       return { type: context, pos, pipe, list, elseList };
     } finally {
-      this.vars.length = varsLen;
+      this.depth--;
+      this.truncateVars(varsLen);
     }
   }
 
@@ -318,7 +373,7 @@ class Parser {
       case 'nil':
         return { type: 'nil', pos: token.pos };
       case 'variable':
-        if (!this.vars.includes(token.val)) this.errorf(`undefined variable ${quote(token.val)}`, token.pos);
+        if (!this.varCount.has(token.val)) this.errorf(`undefined variable ${quote(token.val)}`, token.pos);
         return { type: 'variable', pos: token.pos, ident: [token.val] };
       case 'field':
         return { type: 'field', pos: token.pos, ident: [token.val.slice(1)] };
@@ -367,12 +422,6 @@ class Parser {
     if (!/[.eEpP]/.test(text)) this.errorf(`integer overflow: ${quote(text)}`, token.pos);
     return { type: 'number', pos: token.pos, text, value: f, isInt: Number.isSafeInteger(f) };
   }
-}
-
-function lineOf(text: string, pos: number): number {
-  let line = 1;
-  for (let i = 0; i < pos && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
 }
 
 /** strconv.ParseInt(text, 0, 64) syntax (sign, 0x/0o/0b/legacy-octal prefixes, underscores). */

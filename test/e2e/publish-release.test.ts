@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../github/fake-github.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { TempRepo } from '../helpers/repo.js';
 
 /**
@@ -13,12 +14,14 @@ import { TempRepo } from '../helpers/repo.js';
  * with its .sig; a re-run uploads nothing and succeeds.
  */
 let fake: FakeGitHub;
+let registry: TestRegistry;
 let repo: TempRepo;
 let keyDir: string;
 const PASSWORD = 'e2e-key-pass-4821';
 
 beforeAll(async () => {
   fake = await new FakeGitHub({ owner: 'acme', repo: 'hello' }).start();
+  registry = await startRegistry();
   keyDir = await mkdtemp(join(tmpdir(), 'relsign-e2e-key-'));
   const gen = await runCli(['generate-key-pair'], { cwd: keyDir, env: { COSIGN_PASSWORD: PASSWORD } });
   expect(gen.code, gen.stderr).toBe(0);
@@ -36,6 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fake?.close();
+  await registry?.stop();
   await repo?.remove();
   if (keyDir) await rm(keyDir, { recursive: true, force: true });
 });
@@ -45,6 +49,7 @@ const env = async () => ({
   COSIGN_PRIVATE_KEY: await readFile(join(keyDir, 'cosign.key'), 'utf8'),
   COSIGN_PASSWORD: PASSWORD,
   GITHUB_REPOSITORY: undefined,
+  RELSIGN_IMAGE_REPO: `${registry.host}/hello`,
 });
 
 describe('relsign release --clean (tag v1.2.3) against a fake GitHub', () => {
@@ -59,6 +64,8 @@ describe('relsign release --clean (tag v1.2.3) against a fake GitHub', () => {
     expect(release).toMatchObject({ tag_name: 'v1.2.3', draft: false, prerelease: false });
     expect(release.body).toMatch(/fix: second/);
     expect(release.body).not.toMatch(/docs: third/);
+    // The example's image went to the local registry; the notes name it by digest.
+    expect(release.body).toMatch(new RegExp(`## Images\\n\\n\\* \`${registry.host}/hello@sha256:[0-9a-f]{64}\` \\(tags: 1\\.2\\.3; linux/amd64, linux/arm64\\)`));
     const names = release.assets.map((a) => a.name).sort();
     expect(names).toEqual(
       [

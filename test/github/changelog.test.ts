@@ -43,6 +43,19 @@ describe('changelog', () => {
     );
   });
 
+  it('filters are RE2 (linear time): a catastrophic pattern on a 34-character subject returns at once', async () => {
+    const subject = `${'a'.repeat(34)}!`;
+    await repo.commit(subject, { 'evil.txt': 'x' });
+    await repo.tag('v1.2.0');
+    const t0 = performance.now();
+    const entries = await changelogEntries({ cwd: repo.dir, from: 'v1.1.0', to: 'v1.2.0', exclude: ['^(a+)+$'], include: ['^(a|aa)+!$'] });
+    expect(performance.now() - t0).toBeLessThan(3000); // loose: a backtracking engine takes minutes here
+    expect(entries.map((e) => e.subject)).toEqual([subject]);
+    await expect(changelogEntries({ cwd: repo.dir, from: 'v1.1.0', to: 'v1.2.0', exclude: ['(a)\\1'] })).rejects.toThrow(
+      'changelog.filters.exclude[0]: invalid regular expression "(a)\\\\1": error parsing regexp: invalid escape sequence: `\\1`',
+    );
+  });
+
   it('first release (no previous tag) lists the whole history', async () => {
     const entries = await changelogEntries({ cwd: repo.dir, from: '', to: 'v1.0.0' });
     expect(entries.map((e) => e.subject)).toEqual(['initial import']);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { expandArgVariables, renderTemplate, TemplateError } from '../../src/template/index.js';
+import { expandArgVariables, renderWithArgVariables, TemplateError } from '../../src/template/index.js';
 import { DATA } from './golden.js';
 
 const VARS = {
@@ -65,30 +65,47 @@ describe('expandArgVariables', () => {
   });
 });
 
-describe('expansion order: argument variables first, then Go templates (as GoReleaser)', () => {
-  const resolve = (arg: string, env: Record<string, string>) =>
-    renderTemplate(expandArgVariables(arg, VARS, env), { ...DATA, Env: { ...env, ...VARS } }, { name: 'signs[0].args[0]' });
+describe('argument variables in templates are values (renderWithArgVariables)', () => {
+  const resolve = (arg: string, env: Record<string, string>, vars: Record<string, string> = VARS) =>
+    renderWithArgVariables(arg, { ...DATA, Env: { ...env, ...vars } }, vars, env, { name: 'signs[0].args[0]' });
 
   test('variables and templates combine', () => {
     expect(resolve('--bundle=${artifact}.{{ .Version }}.bundle', {})).toBe('--bundle=dist/relsign_1.2.3_linux_amd64.tar.gz.1.2.3.bundle');
     expect(resolve('{{ .Env.artifact }}', {})).toBe(VARS.artifact);
+    expect(resolve('no template: $<artifactName> $HOME', { HOME: '/h' })).toBe('no template: relsign_1.2.3_linux_amd64.tar.gz /h');
   });
 
-  test('double evaluation: an env value containing a template is rendered after expansion', () => {
-    expect(resolve('--note=$NOTE', { NOTE: 'release {{ .Version }}' })).toBe('--note=release 1.2.3');
+  test('an env value holding template text stays literal (it is not rendered)', () => {
+    expect(resolve('--note=$NOTE', { NOTE: 'release {{ .Version }}' })).toBe('--note=release {{ .Version }}');
   });
 
-  test('double evaluation: an env value with a stray "{{" breaks the template', () => {
-    expect(() => resolve('--password=$PASS', { PASS: 'ab{{cd' })).toThrow(TemplateError);
+  test('a value with a stray "{{", a quote or a backslash is substituted as is', () => {
+    expect(resolve('--password=$PASS {{ .Version }}', { PASS: 'ab{{cd"e\\f' })).toBe('--password=ab{{cd"e\\f 1.2.3');
   });
 
-  test('{{ .Env.NAME }} is the verbatim spelling: template output is not evaluated again', () => {
-    expect(resolve('--note={{ .Env.NOTE }}', { NOTE: 'release {{ .Version }}' })).toBe('--note=release {{ .Version }}');
+  test('an artifact name holding {{ .Env.X }} (from a tag) stays literal; the variable is never read', () => {
+    const vars = { ...VARS, artifact: 'dist/demo_1.2.4-{{.Env.GITHUB_TOKEN}}.tar.gz' };
+    const env = { GITHUB_TOKEN: 'ghp_secret' };
+    expect(resolve('${artifact}.sig', env, vars)).toBe('dist/demo_1.2.4-{{.Env.GITHUB_TOKEN}}.tar.gz.sig');
+    expect(resolve('{{ .ProjectName }}-$<artifact>.sig', env, vars)).toBe('relsign-dist/demo_1.2.4-{{.Env.GITHUB_TOKEN}}.tar.gz.sig');
+    expect(resolve('{{ "$artifact" }}', env, vars)).toBe(vars.artifact);
   });
 
-  test('a "$" produced by a template is not expanded (expansion came first)', () => {
+  test('{{ .Env.NAME }} output is not evaluated again either', () => {
+    expect(resolve('--note={{ .Env.NOTE }}', { NOTE: 'release {{ .Version }} $artifact' })).toBe('--note=release {{ .Version }} $artifact');
+  });
+
+  test('a "$" produced by a template is not expanded', () => {
     expect(resolve('{{ printf "%s%s" "$" "artifact" }}', {})).toBe('$artifact');
-    // …whereas "$artifact" written inside an action is expanded before the template runs.
+  });
+
+  test('variables inside string constants are values too, so functions see the value (as in GoReleaser)', () => {
     expect(resolve('{{ "$artifact" }}', {})).toBe(VARS.artifact);
+    expect(resolve('{{ trimprefix "${artifact}" "dist/" }}', {})).toBe('relsign_1.2.3_linux_amd64.tar.gz');
+    expect(resolve('{{ if eq "$artifactID" "default" }}yes{{ end }}', {})).toBe('yes');
+  });
+
+  test('an unknown $<name> is still an error naming the setting', () => {
+    expect(() => resolve('{{ .Version }}-$<artifcat>', {})).toThrow(/^template signs\[0\]\.args\[0\]: unknown variable \$<artifcat>/);
   });
 });

@@ -4,7 +4,9 @@ import { registerGenerateKeyPair } from './generate-key-pair.js';
 import { registerImportKeyPair } from './import-key-pair.js';
 import { registerInit } from './init.js';
 import { registerRelease } from './release.js';
+import { registerSign } from './sign.js';
 import { registerSignBlob } from './sign-blob.js';
+import { registerVerify } from './verify.js';
 import { registerVerifyBlob } from './verify-blob.js';
 
 /**
@@ -20,4 +22,6 @@ export function registerCommands(program: Command): void {
   registerImportKeyPair(program);
   registerSignBlob(program);
   registerVerifyBlob(program);
+  registerSign(program);
+  registerVerify(program);
 }

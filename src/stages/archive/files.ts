@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { globby } from 'globby';
+import { checkGlob } from '../../util/glob.js';
 import type { ArchiveFileConfig } from '../../config/types.js';
 import type { Artifact } from '../../pipeline/artifacts.js';
 import type { Context } from '../../pipeline/context.js';
@@ -73,6 +74,7 @@ export async function resolveFiles(
       }
     }
     const mode = info.mode ?? FILE_MODE;
+    checkGlob(src, `${w}.src`);
     const matches = (
       await globby(src, {
         cwd: ctx.cwd,

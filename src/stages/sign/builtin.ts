@@ -50,7 +50,8 @@ export class BuiltinSigners {
     return outputs;
   }
 
-  private signerFor(cfg: SignConfig, where: string): Promise<Signer> {
+  /** The signer for an entry: its key decrypted once per run. */
+  signerFor(cfg: SignConfig, where: string): Promise<Signer> {
     const keyRef = this.renderSetting(cfg.key ?? '', `${where}.key`).trim();
     const cacheKey = `${keyRef}\0${cfg.password ?? ''}`;
     let p = this.cache.get(cacheKey);
@@ -70,7 +71,9 @@ export class BuiltinSigners {
     }
     const password = this.renderSetting(cfg.password ?? '', `${where}.password`);
     this.ctx.redactor.add(password);
-    const signer = await Signer.load(keyRef, password, { env: this.ctx.env as NodeJS.ProcessEnv });
+    // A relative key path is relative to the project, not to wherever relsign was started.
+    const ref = keyRef.startsWith('env://') ? keyRef : resolve(this.ctx.cwd, keyRef);
+    const signer = await Signer.load(ref, password, { env: this.ctx.env as NodeJS.ProcessEnv });
     this.ctx.log.info(`  ${where}: using key ${keyRef}`);
     return signer;
   }

@@ -5,7 +5,6 @@ import type { SignConfig } from '../../config/types.js';
 import type { Context } from '../../pipeline/context.js';
 import { renderFlag } from '../../pipeline/template-data.js';
 import { RelsignError } from '../../util/errors.js';
-import { looksLikeSecretName } from '../../util/redact.js';
 import type { SignResolver } from './resolve.js';
 
 export interface SignOutputs {
@@ -28,7 +27,7 @@ export async function signWithCommand(ctx: Context, cfg: SignConfig, where: stri
     input = r.apply(cfg.stdin, 'stdin');
     ctx.redactor.add(input);
   }
-  for (const [k, v] of Object.entries(r.env)) if (looksLikeSecretName(k)) ctx.redactor.add(v);
+  for (const [k, v] of Object.entries(r.env)) ctx.redactor.addEnv(k, v);
 
   const shown = ctx.redactor.redact([file, ...args].join(' '));
   const showOutput = ctx.log.verbose || renderFlag(ctx, cfg.output, `${where}.output`, { env: r.env });

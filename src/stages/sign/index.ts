@@ -3,8 +3,9 @@ import type { SignConfig } from '../../config/types.js';
 import type { Artifact } from '../../pipeline/artifacts.js';
 import type { Context } from '../../pipeline/context.js';
 import type { Stage } from '../../pipeline/stage.js';
-import { asUserError, renderFlag } from '../../pipeline/template-data.js';
-import { expandArgVariables } from '../../template/index.js';
+import { asUserError, templateData } from '../../pipeline/template-data.js';
+import { toLower, trimSpace } from '../../template/gostrings.js';
+import { renderWithArgVariables } from '../../template/index.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { BuiltinSigners } from './builtin.js';
 import { signWithCommand, type SignOutputs } from './cmd.js';
@@ -49,16 +50,31 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
       ctx.log.debug(`${where}: artifacts: none, skipped`);
       continue;
     }
-    const selected = selectArtifacts(ctx, cfg, where, docker).filter((a) => passesIf(ctx, cfg, where, a));
+    let selected = selectArtifacts(ctx, cfg, where, docker).filter((a) => passesIf(ctx, cfg, where, a));
+    if (docker) {
+      // Only what is in a registry can be signed there (--snapshot builds images without pushing).
+      const unpushed = selected.filter((a) => a.extra.pushed === false);
+      if (unpushed.length > 0) {
+        ctx.log.info(`  ${where}: ${unpushed.length} image(s) not pushed, not signed: ${unpushed.map((a) => a.path).join(', ')}`);
+        selected = selected.filter((a) => a.extra.pushed !== false);
+        if (selected.length === 0) continue;
+      }
+    }
     if (selected.length === 0) {
-      ctx.log.warn(`${where}: no artifacts matching artifacts: ${cfg.artifacts}${cfg.ids.length ? ` and ids: ${cfg.ids.join(',')}` : ''}`);
+      ctx.log.warn(`${where}: no artifacts matching artifacts: ${cfg.artifacts ?? (docker ? 'manifests or images' : 'none')}${cfg.ids.length ? ` and ids: ${cfg.ids.join(',')}` : ''}`);
       continue;
     }
     const limit = Math.max(1, Math.min(cfg.parallelism ?? ctx.options.parallelism, ctx.options.parallelism));
     const results = await mapLimit(selected, limit, async (artifact) => {
       const r = new SignResolver(ctx, cfg, where, artifact);
+      if (docker && cfg.signer === 'builtin') {
+        const { signImageBuiltin, describeImageSignature } = await import('./image.js');
+        const stored = await signImageBuiltin(ctx, cfg, where, r, builtin);
+        ctx.log.info(`  signed ${artifact.path}@${r.vars.digest}${describeImageSignature(stored)}`);
+        return { artifact, resolver: r, outputs: {} as SignOutputs };
+      }
       const outputs = cfg.signer === 'builtin' ? await builtin.sign(cfg, where, r) : await signWithCommand(ctx, cfg, where, r);
-      ctx.log.info(`  signed ${artifact.name}${describeOutputs(outputs)}`);
+      ctx.log.info(`  signed ${docker ? `${artifact.path}@${r.vars.digest}` : artifact.name}${describeOutputs(outputs)}`);
       return { artifact, resolver: r, outputs };
     });
     // Registered after the whole entry, in input order: deterministic artifacts.json.
@@ -69,8 +85,11 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
 function passesIf(ctx: Context, cfg: SignConfig, where: string, artifact: Artifact): boolean {
   if (!cfg.if) return true;
   const name = `${where}.if`;
-  const text = asUserError(() => expandArgVariables(cfg.if!, argumentVars(artifact), ctx.env, name));
-  const ok = renderFlag(ctx, text, name, { artifact });
+  const rendered = asUserError(() =>
+    renderWithArgVariables(cfg.if!, templateData(ctx, { artifact }), argumentVars(artifact), ctx.env, { name }),
+  );
+  // GoReleaser's Template.Bool: trimmed, lower-cased, equals "true".
+  const ok = trimSpace(toLower(rendered)) === 'true';
   if (!ok) ctx.log.debug(`${where}: ${artifact.name} skipped by if`);
   return ok;
 }

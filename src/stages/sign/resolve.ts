@@ -3,13 +3,15 @@ import type { SignConfig } from '../../config/types.js';
 import type { Artifact } from '../../pipeline/artifacts.js';
 import type { Context } from '../../pipeline/context.js';
 import { asUserError, templateData } from '../../pipeline/template-data.js';
-import { expandArgVariables, renderTemplate } from '../../template/index.js';
+import { renderWithArgVariables } from '../../template/index.js';
 import { RelsignError } from '../../util/errors.js';
 
 /**
- * Per-artifact resolution shared by both signers. Order, as in GoReleaser:
- * argument variables ($<artifact>, ${artifact}, $VAR) are expanded first,
- * then the result is rendered as a Go template (docs/templates.md).
+ * Per-artifact resolution shared by both signers: each setting is a Go
+ * template whose literal text may hold argument variables ($<artifact>,
+ * ${artifact}, $VAR). Their values are substituted as values, never rendered
+ * (GoReleaser expands them first and renders the result, so a tag holding
+ * `{{ .Env.GITHUB_TOKEN }}` would be evaluated; see docs/templates.md).
  */
 /** The argument variables every signer sees for an artifact (GoReleaser's names). */
 export function argumentVars(artifact: Artifact): Record<string, string> {
@@ -45,13 +47,10 @@ export class SignResolver {
     Object.assign(this.env, { signature: this.vars.signature, certificate: this.vars.certificate });
   }
 
-  /** Expand argument variables, then render the Go template; errors name the config field. */
+  /** Render the Go template with argument variables substituted as values; errors name the config field. */
   apply(text: string, field: string, env: Record<string, string> = this.env, vars = this.vars): string {
     const name = `${this.where}.${field}`;
-    return asUserError(() => {
-      const expanded = expandArgVariables(text, vars, env, name);
-      return renderTemplate(expanded, templateData(this.ctx, { artifact: this.artifact, env }), { name });
-    });
+    return asUserError(() => renderWithArgVariables(text, templateData(this.ctx, { artifact: this.artifact, env }), vars, env, { name }));
   }
 
   /**
