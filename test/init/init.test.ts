@@ -33,6 +33,19 @@ const GO_PROJECT = {
   'LICENSE': 'Apache-2.0\n',
 };
 
+/** A `go` that records what it was asked (GOOS|GOARCH|CGO_ENABLED|args) and writes a file where -o says. */
+async function fakeGo(r: TempRepo): Promise<{ bin: string; log: string }> {
+  const bin = join(r.dir, '.fakebin');
+  await mkdir(bin);
+  const log = join(r.dir, 'go-calls.log');
+  await writeFile(
+    join(bin, 'go'),
+    `#!/bin/sh\nprintf '%s|%s|%s|%s\\n' "$GOOS" "$GOARCH" "$CGO_ENABLED" "$*" >> '${log}'\nout=""\nprev=""\nfor a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done\nprintf 'binary %s/%s\\n' "$GOOS" "$GOARCH" > "$out"\n`,
+  );
+  await chmod(join(bin, 'go'), 0o755);
+  return { bin, log };
+}
+
 interface Workflow {
   on: { push: { tags: string[] } };
   permissions: Record<string, string>;
@@ -118,15 +131,7 @@ describe('relsign init on a Go-shaped project (no Go toolchain: a recording `go`
     expect((await runCli(['check'], { cwd: r.dir })).code).toBe(0);
     await r.commit('chore: relsign');
 
-    // `go` that records what it was asked and writes the binary where -o says.
-    const bin = join(r.dir, '.fakebin');
-    await mkdir(bin);
-    const log = join(r.dir, 'go-calls.log');
-    await writeFile(
-      join(bin, 'go'),
-      `#!/bin/sh\nprintf '%s|%s|%s|%s\\n' "$GOOS" "$GOARCH" "$CGO_ENABLED" "$*" >> '${log}'\nout=""\nprev=""\nfor a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done\nprintf 'binary %s/%s\\n' "$GOOS" "$GOARCH" > "$out"\n`,
-    );
-    await chmod(join(bin, 'go'), 0o755);
+    const { bin, log } = await fakeGo(r);
     const rel = await runCli(['release', '--snapshot', '--clean'], { cwd: r.dir, env: { ...noKey, PATH: `${bin}:${process.env.PATH}` } });
     expect(rel.code, rel.stderr).toBe(0);
 
@@ -164,6 +169,7 @@ describe('relsign init on a Go-shaped project (no Go toolchain: a recording `go`
     };
     expect(config.images).toEqual([expect.objectContaining({ ids: ['tool'], repository: 'ghcr.io/acme/tool', platforms: ['linux/amd64', 'linux/arm64'] })]);
     expect(config.signs[0]).toMatchObject({ cmd: 'cosign', signature: '${artifact}.sigstore.json' });
+    expect((await runCli(['check'], { cwd: r.dir })).code).toBe(0);
     const text = await readFile(join(r.dir, '.github/workflows/release.yml'), 'utf8');
     expect(workflowErrors(text)).toEqual([]);
     const wf = parse(text) as Workflow;
@@ -184,9 +190,16 @@ describe('relsign init on a Go-shaped project (no Go toolchain: a recording `go`
     expect(job.artifacts).toEqual({ paths: ['dist/'] });
   });
 
-  it('--image on another registry logs in with registry secrets and asks for no packages permission', async () => {
+  it('--image on another registry logs in with registry secrets and asks for no packages permission; a snapshot writes the image layout', async () => {
     const r = await repo(GO_PROJECT);
     expect((await runCli(['init', '--github', '--image', 'registry.example.com/acme/tool'], { cwd: r.dir })).code).toBe(0);
+    expect((await runCli(['check'], { cwd: r.dir })).code).toBe(0);
+    await r.commit('chore: relsign');
+    const { bin } = await fakeGo(r);
+    const rel = await runCli(['release', '--snapshot', '--clean'], { cwd: r.dir, env: { ...noKey, PATH: `${bin}:${process.env.PATH}` } });
+    expect(rel.code, rel.stderr).toBe(0);
+    const index = JSON.parse(await readFile(join(r.dir, 'dist/images/default/index.json'), 'utf8')) as { manifests: unknown[] };
+    expect(index.manifests.length).toBeGreaterThan(0);
     const text = await readFile(join(r.dir, '.github/workflows/release.yml'), 'utf8');
     expect(workflowErrors(text)).toEqual([]);
     const wf = parse(text) as Workflow;
