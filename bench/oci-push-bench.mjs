@@ -5,10 +5,12 @@
 // `skopeo copy oci:DIR docker://…` of the same OCI layout, and prints wall
 // time and peak RSS side by side (median of --runs).
 //
-//   node bench/oci-push-bench.mjs [--size-mib 100] [--runs 3] [--chunk-mib 16,64,0]
+//   node bench/oci-push-bench.mjs [--size-mib 100] [--runs 3] [--modes default,16,64,put]
 //
-// --chunk-mib lists the PATCH chunk sizes to measure (0 = one streamed PUT).
-// Every run pushes to a new repository, so nothing is skipped as existing.
+// --modes lists the upload strategies to measure: `default` (one PUT up to 64 MiB, else one
+// streamed PATCH), N (PATCH chunks of N MiB), `put` (one streamed PUT whatever the size).
+// BENCH_TRANSPORT=fetch streams uploads through Node's fetch instead of node:http.
+// Every push goes to a fresh registry, so nothing is skipped as existing or mounted.
 // The TypeScript sources are compiled first (tsc, into node_modules/.cache) so
 // the measured process runs plain JS, as the published CLI would.
 import { execFileSync, spawn } from 'node:child_process';
@@ -44,10 +46,11 @@ if (process.argv[2] === '--push') {
   const manifestDesc = index.manifests[0];
   const manifestBytes = await readFile(blobPath(manifestDesc.digest));
   const manifest = JSON.parse(manifestBytes.toString('utf8'));
-  const chunk = Number(chunkMiB);
+  const mode = chunkMiB;
+  const chunking = mode === 'default' ? {} : mode === 'put' ? { chunkSize: Number.MAX_SAFE_INTEGER } : { chunkSize: Number(mode) * 1024 * 1024 };
   // BENCH_TRANSPORT=fetch: stream uploads through Node's fetch instead (for comparison).
   const transport = process.env.BENCH_TRANSPORT === 'fetch' ? { streamFetch: globalThis.fetch } : {};
-  const client = new RegistryClient({ credentials: async () => undefined, ...transport, ...(chunk > 0 ? { chunkSize: chunk * 1024 * 1024 } : { chunkSize: Number.MAX_SAFE_INTEGER }) });
+  const client = new RegistryClient({ credentials: async () => undefined, ...transport, ...chunking });
   const repo = { registry: host, repository };
   const start = performance.now();
   await Promise.all(
@@ -64,10 +67,10 @@ if (process.argv[2] === '--push') {
 }
 
 /** Runs a command; returns wall ms and the peak RSS GNU time reports. */
-function timed(cmd, args) {
+function timed(cmd, args, env = process.env) {
   return new Promise((resolvePromise, reject) => {
     const start = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '__MAXRSS_KB=%M', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '__MAXRSS_KB=%M', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -152,45 +155,52 @@ async function main() {
   const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
   const sizeMiB = Number(opt('--size-mib', '100'));
   const runs = Number(opt('--runs', '3'));
-  const chunks = opt('--chunk-mib', '16').split(',').map(Number);
+  const chunks = opt('--modes', 'default').split(',');
   compile();
   const { startRegistry } = await mod('test/helpers/registry.js');
   const dir = await mkdtemp(join(tmpdir(), 'relsign-oci-bench-'));
   const layout = join(dir, 'layout');
   const manifestDigest = await writeLayout(layout, sizeMiB * 1024 * 1024);
-  const reg = await startRegistry();
-  console.log(`image: one ${sizeMiB} MiB random layer; registry ${reg.host} (docker-registry 2.8, filesystem storage in ${tmpdir()})`);
+  console.log(`image: one ${sizeMiB} MiB random layer (gzip stream); a fresh docker-registry 2.8 per push (filesystem storage in ${tmpdir()})`);
   const results = { skopeo: [] };
-  for (const c of chunks) results[`relsign chunk ${c || 'none'}`] = [];
-  let n = 0;
+  const label = (m) => `relsign (${m === 'default' ? 'default' : m === 'put' ? 'one PUT' : `${m} MiB PATCHes`})`;
+  for (const c of chunks) results[label(c)] = [];
+  // skopeo remembers where it has seen a blob (blob-info-cache under $HOME) and would mount it
+  // instead of uploading; a temp HOME and a fresh registry per push keep both sides uploading.
+  const skopeoHome = join(dir, 'skopeo-home');
+  await mkdir(skopeoHome);
   try {
     for (let run = 0; run < runs; run++) {
-      // Alternate the order so page cache and registry warm-up favour neither.
+      // Alternate the order so page cache and machine load favour neither.
       const order = run % 2 === 0 ? ['skopeo', ...chunks] : [...chunks, 'skopeo'];
       for (const who of order) {
-        const repository = `bench/app-${n++}`;
-        if (who === 'skopeo') {
-          const r = await timed('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:bench`, `docker://${reg.host}/${repository}:bench`]);
-          results.skopeo.push(r);
-        } else {
-          const r = await timed(process.execPath, [fileURLToPath(import.meta.url), '--push', layout, reg.host, repository, String(who)]);
-          const inner = JSON.parse(r.out);
-          results[`relsign chunk ${who || 'none'}`].push({ ms: r.ms, maxRss: r.maxRss, innerMs: inner.ms });
+        const reg = await startRegistry();
+        const repository = 'bench/app';
+        try {
+          if (who === 'skopeo') {
+            const r = await timed('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:bench`, `docker://${reg.host}/${repository}:bench`], { ...process.env, HOME: skopeoHome });
+            results.skopeo.push(r);
+          } else {
+            const r = await timed(process.execPath, [fileURLToPath(import.meta.url), '--push', layout, reg.host, repository, String(who)]);
+            results[label(who)].push({ ms: r.ms, maxRss: r.maxRss, innerMs: JSON.parse(r.out).ms });
+          }
+          // Check what arrived: the registry must serve the same manifest digest.
+          const head = await fetch(`${reg.url}/v2/${repository}/manifests/bench`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+          if (head.headers.get('docker-content-digest') !== manifestDigest) throw new Error(`${who}: registry has ${head.headers.get('docker-content-digest')}`);
+        } finally {
+          await reg.stop();
         }
-        // Check what arrived: the registry must serve the same manifest digest.
-        const head = await fetch(`${reg.url}/v2/${repository}/manifests/bench`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
-        if (head.headers.get('docker-content-digest') !== manifestDigest) throw new Error(`${who}: registry has ${head.headers.get('docker-content-digest')} for ${repository}`);
       }
     }
   } finally {
-    await reg.stop();
     await rm(dir, { recursive: true, force: true });
   }
   const base = median(results.skopeo.map((r) => r.ms));
-  console.log(`\n| what | wall time (median of ${runs}) | vs skopeo | peak RSS |`);
-  console.log('|---|---|---|---|');
+  console.log(`\n| what | wall time (median of ${runs}) | vs skopeo | push alone (no process start) | peak RSS |`);
+  console.log('|---|---|---|---|---|');
   for (const [name, rs] of Object.entries(results)) {
     const ms = median(rs.map((r) => r.ms));
-    console.log(`| ${name} | ${secs(ms)} | ${(ms / base).toFixed(2)}× | ${mb(median(rs.map((r) => r.maxRss)))} |`);
+    const inner = rs[0]?.innerMs === undefined ? '' : secs(median(rs.map((r) => r.innerMs)));
+    console.log(`| ${name} | ${secs(ms)} | ${(ms / base).toFixed(2)}× | ${inner} | ${mb(median(rs.map((r) => r.maxRss)))} |`);
   }
 }

@@ -11,6 +11,13 @@ import type { ReleaseFlags } from './commands/release.js';
 import { setErrorRedactor } from './main.js';
 
 /**
+ * The longest --timeout: 24 days. Node's timers hold at most 2^31-1 ms
+ * (about 24.8 days) and fire at once beyond that, so a longer timeout is a
+ * usage error rather than a run that times out immediately.
+ */
+export const MAX_TIMEOUT_MS = 24 * 24 * 3_600_000;
+
+/**
  * `relsign release`: load config, build the context, run the stages. Ctrl-C
  * and --timeout abort the context's signal; stages pass it to child processes
  * and requests, so nothing keeps running behind a failed release.
@@ -19,6 +26,9 @@ export async function runRelease(flags: ReleaseFlags): Promise<number> {
   const timeoutMs = parseDuration(flags.timeout);
   if (timeoutMs === undefined || timeoutMs <= 0) {
     throw new UsageError(`--timeout: invalid duration ${JSON.stringify(flags.timeout)} (use e.g. 30s, 10m, 1h)`);
+  }
+  if (timeoutMs > MAX_TIMEOUT_MS) {
+    throw new UsageError(`--timeout: ${flags.timeout} is longer than the longest supported timeout, 576h (24 days)`);
   }
   const redactor = new Redactor();
   redactor.addFromEnv(process.env);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { RelsignError, describeError } from '../util/errors.js';
+import { distProblem } from '../stages/dist.js';
 import { applyDefaults } from './defaults.js';
 import { semanticIssues } from './semantic.js';
 import { ConfigSource, parseYamlConfig } from './source.js';
@@ -57,6 +58,8 @@ export async function loadConfig(options: { cwd: string; configPath?: string }):
   const projectDir = options.configPath ? options.cwd : source.filepath ? dirname(source.filepath) : options.cwd;
   const config = applyDefaults(raw, { projectName: basename(resolve(projectDir)) });
   const issues = semanticIssues(raw, config);
+  const dist = await distProblem(projectDir, config.dist);
+  if (dist) issues.push({ path: ['dist'], message: dist });
   if (issues.length > 0) throw new ConfigError(issues.map((i) => formatIssue(source, i)));
   return { config, source, projectDir };
 }

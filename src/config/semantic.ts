@@ -1,4 +1,5 @@
 import { imageIssues } from '../oci/build/check.js';
+import { unusableKeyRef } from '../stages/sign/builtin.js';
 import { SIGN_SELECTIONS } from '../stages/sign/select.js';
 import { templateIssues } from './templates.js';
 import type { ConfigIssue } from './validate.js';
@@ -31,6 +32,8 @@ function signIssues(config: RelsignConfig): ConfigIssue[] {
     if (cfg.signer === 'builtin' && !cfg.key) {
       issues.push({ path: ['signs', i], message: 'signer: builtin needs key: (a path or env://VAR)' });
     }
+    const unusable = cfg.signer === 'builtin' && cfg.key && !cfg.key.includes('{{') ? unusableKeyRef(cfg.key.trim()) : undefined;
+    if (unusable) issues.push({ path: ['signs', i, 'key'], message: unusable });
     if (cfg.signer === 'builtin' && cfg.cmd) {
       issues.push({ path: ['signs', i, 'cmd'], message: 'cmd has no effect with signer: builtin; remove one of them' });
     }

@@ -82,20 +82,55 @@ export interface YamlParseResult {
   errors: string[];
 }
 
+/**
+ * Configs are a few KiB; this leaves wide room. The YAML parser records every
+ * error of a broken document, so a huge garbled file would keep it busy for
+ * seconds: anything larger is refused unparsed.
+ */
+export const MAX_YAML_CONFIG_CHARS = 256 * 1024;
+
 export function parseYamlConfig(filepath: string, text: string): YamlParseResult {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const shown = new ConfigSource(filepath, undefined).displayName;
-  if (doc.errors.length > 0) {
+  if (text.length > MAX_YAML_CONFIG_CHARS) {
+    return { errors: [`${shown}: too large for a config file (${Math.ceil(text.length / 1024)} KiB; at most ${MAX_YAML_CONFIG_CHARS / 1024} KiB)`] };
+  }
+  const lines = new LineCounter();
+  // prettyErrors would add context to every error, costing time per error in the
+  // file's size (quadratic on garbage); only the first error is shown, located below.
+  // Stack traces of the parser's internal error objects are never shown either.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  } catch (err) {
+    // The parser recurses on nesting (`a: a: a: …`, `[[[…`) and overflows the stack on thousands of levels.
+    const why = err instanceof RangeError ? 'nested too deeply to parse' : err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return { errors: [`${shown}: YAML syntax error: ${why}`] };
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+  // yaml reads a tag it does not know (`!js/function`, `!!float x`) as a plain value with only a
+  // warning: the config would then mean something other than what its author wrote.
+  const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED')];
+  if (problems.length > 0) {
     // Later YAML errors are mostly cascades of the first one: report that one.
-    const errors = doc.errors.slice(0, 1).map((e) => {
-      const pos = e.linePos?.[0];
-      const where = pos ? `${shown}:${pos.line}:${pos.col}` : shown;
+    const errors = problems.slice(0, 1).map((e) => {
+      const pos = lines.linePos(e.pos[0]);
+      const where = `${shown}:${pos.line}:${pos.col}`;
       const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      if (e.code === 'TAG_RESOLVE_FAILED') return `${where}: YAML error: ${msg.replace(/^Unresolved tag/, 'unknown tag')} (relsign configs use plain YAML values; remove the tag)`;
       return `${where}: YAML syntax error: ${msg}`;
     });
     return { errors };
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    // yaml throws (a ReferenceError) when aliases expand too far: an "alias bomb".
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return { errors: [`${shown}: YAML error: ${why}`] };
+  }
   return { source: new ConfigSource(filepath, data, doc, lines), errors: [] };
 }

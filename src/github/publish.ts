@@ -123,7 +123,8 @@ export function truncateBody(body: string): string {
  * 1. preflight: token, assets (exist, 1 B ≤ size < 2 GiB, ≤ 1000, unique names; hashed);
  * 2. find the release for the tag (published: tag endpoint; drafts: list) or create it as a draft;
  * 3. plan against existing assets: identical digest → kept, `starter` leftovers → deleted,
- *    different → replaced (replace_existing_artifacts) or one clear error before any upload;
+ *    different → replaced on a draft for this tag (nothing is public yet) or with
+ *    replace_existing_artifacts, else one clear error before any upload;
  * 4. upload (streamed, bounded concurrency, paced ≤ 80 writes/min, retried re-opening the file);
  * 5. list the assets again and compare name, size and digest with the local files;
  * 6. publish (`draft: false`, make_latest) unless a draft was asked for.
@@ -188,10 +189,18 @@ export async function publishRelease(options: PublishReleaseOptions): Promise<Pu
   }
 
   // 3. Plan: decide per asset before touching anything, so conflicts fail early.
-  const plan = planUploads(local, existingAssets, {
-    replaceExisting: options.replaceExistingArtifacts ?? false,
-    release,
-  });
+  // On a draft for this tag nothing is public yet, and keeping an old copy next to this
+  // run's signatures would publish a mismatch: differing assets there are replaced.
+  const ownDraft = !release || isOwnDraft(release, options.tag);
+  const replaceExisting = (options.replaceExistingArtifacts ?? false) || ownDraft;
+  const plan = planUploads(local, existingAssets, { replaceExisting, release });
+  for (const name of plan.replacing) {
+    log.info(
+      options.replaceExistingArtifacts
+        ? `replacing asset ${name}: its content differs from this run's file (replace_existing_artifacts is set)`
+        : `replacing asset ${name} on draft ${release!.tag_name} (id ${release!.id}): its content differs from this run's file and nothing is published yet`,
+    );
+  }
   const extraRemote = existingAssets.filter((a) => !local.some((l) => l.name === a.name)).length;
   if (extraRemote + local.length > MAX_ASSETS) {
     throw new RelsignError(
@@ -223,12 +232,12 @@ export async function publishRelease(options: PublishReleaseOptions): Promise<Pu
       prerelease: options.prerelease,
       ...(options.targetCommitish ? { target_commitish: options.targetCommitish } : {}),
     });
-    log.info(`created draft release ${release.tag_name} (id ${release.id})`);
+    log.info(`created draft release ${release.tag_name} (id ${release.id}): ${release.html_url}`);
   }
   const target: GhRelease = release;
   const resumeHint = (): string =>
     target.draft
-      ? `release ${target.tag_name} is left as a draft (id ${target.id}, nothing was published); re-run the same command to resume — identical assets already uploaded are kept`
+      ? `release ${target.tag_name} is left as a draft (id ${target.id}, ${target.html_url}, nothing was published); re-run the same command to resume it — identical assets already uploaded are kept`
       : `re-run the same command to resume — identical assets already uploaded are kept`;
 
   // 4. Upload.
@@ -238,15 +247,21 @@ export async function publishRelease(options: PublishReleaseOptions): Promise<Pu
   progress.setTotal(plan.toUpload.length);
   try {
     for (const leftover of plan.toDelete) {
-      log.info(`deleting ${leftover.reason === 'leftover' ? `incomplete leftover (state ${leftover.remote.state})` : 'outdated'} asset ${leftover.remote.name}`);
+      // Replacements were announced with the plan.
+      if (leftover.reason === 'leftover') log.info(`deleting incomplete leftover (state ${leftover.remote.state}) asset ${leftover.remote.name}`);
       await api.deleteAsset(leftover.remote.id);
     }
     await mapLimit(plan.toUpload, Math.max(1, options.concurrency ?? 4), async (asset) => {
       try {
         const r = await uploadAsset(api, target, asset, {
-          replaceExisting: options.replaceExistingArtifacts ?? false,
+          replaceExisting,
           progress,
-          onDelete: (remote, why) => log.info(`deleting ${why === 'leftover' ? `incomplete leftover (state ${remote.state})` : 'outdated'} asset ${remote.name}`),
+          onDelete: (remote, why) =>
+            log.info(
+              why === 'leftover'
+                ? `deleting incomplete leftover (state ${remote.state}) asset ${remote.name}`
+                : `replacing asset ${remote.name}: its content differs from this run's file`,
+            ),
         });
         const status: AssetStatus = plan.replacing.has(asset.name) && r.status === 'uploaded' ? 'replaced' : r.status;
         statuses.set(asset.name, { status, remote: r.asset });
@@ -297,7 +312,14 @@ export async function publishRelease(options: PublishReleaseOptions): Promise<Pu
   } catch (err) {
     progress.stop();
     if ((err as { name?: string })?.name === 'AbortError' || options.signal?.aborted) {
-      throw new RelsignError(`release interrupted; ${resumeHint()}`, { cause: err });
+      // The interrupt's own error (Ctrl-C: exit 130; --timeout) plus where the partial release is.
+      const reason: unknown = options.signal?.reason;
+      const why = reason instanceof RelsignError ? reason.message : 'release interrupted';
+      log.warn(`interrupted: ${resumeHint()}`);
+      throw new RelsignError(`${why}; ${resumeHint()}`, {
+        cause: reason instanceof RelsignError ? reason : err,
+        exitCode: reason instanceof RelsignError ? reason.exitCode : 130,
+      });
     }
     const msg = err instanceof RelsignError ? err.message : describeHttpError(err);
     throw new RelsignError(`${msg}; ${resumeHint()}`, {
@@ -305,6 +327,17 @@ export async function publishRelease(options: PublishReleaseOptions): Promise<Pu
       ...(err instanceof RelsignError ? { details: [...err.details], exitCode: err.exitCode } : {}),
     });
   }
+}
+
+/**
+ * A draft relsign treats as its own, whose differing assets it replaces: a draft
+ * whose tag is this run's tag. That is the draft relsign creates and resumes;
+ * drafts are visible only to people with push access, so nothing on it is
+ * public yet. A draft adopted by name (use_existing_draft) for another tag,
+ * and any published release, keep the replace_existing_artifacts rule.
+ */
+export function isOwnDraft(release: GhRelease, tag: string): boolean {
+  return release.draft && release.tag_name === tag;
 }
 
 interface UploadPlan {

@@ -1,11 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import net from 'node:net';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { RelsignError } from '../util/errors.js';
 import { streamingFetch } from '../github/http.js';
 import { RegistryAuth } from './auth.js';
 import { dockerConfigCredentials, type CredentialResolver } from './credentials.js';
-import { DEFAULT_BACKOFF, discard, readLimited, retryAfterMs, send, sleep, type Backoff, type BodySource, type TransportOptions } from './http.js';
+import { ConnectError, DEFAULT_BACKOFF, RETRYABLE_CODES, discard, readLimited, retryAfterMs, send, sleep, type Backoff, type BodySource, type TransportOptions } from './http.js';
 import { digestProblem, isDigest, validRepository, validTag } from './reference.js';
 import { DEFAULT_MANIFEST_ACCEPT, type Descriptor } from './types.js';
 
@@ -41,14 +41,25 @@ export interface RegistryClientOptions {
    * with it, 93 MB with node:http's backpressure (bench/oci-push-bench.mjs).
    */
   streamFetch?: typeof fetch;
-  /** Blobs up to this size go in one PUT, larger ones in PATCH chunks of this size (default 16 MiB). */
+  /**
+   * PATCH chunk size for blob uploads. Default: none, i.e. blobs up to 64 MiB go in one
+   * PUT and larger ones in one streamed PATCH, as docker push does. Set it for a registry or
+   * proxy that limits request sizes: blobs up to `chunkSize` then go in one PUT, larger ones in
+   * PATCH chunks of `chunkSize`.
+   */
   chunkSize?: number;
   /** Page size asked for in tag listings (`n`), default 1000. */
   pageSize?: number;
 }
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
+/**
+ * Without a chunk size, blobs up to this size are uploaded with one PUT and larger ones with a
+ * single streamed PATCH. Multi-PATCH uploads are opt-in: each PATCH costs distribution 2.8 ~50 ms
+ * (bench/oci-push-bench.mjs), and some registries mishandle them (ECR keeps only the first PATCH,
+ * aws/containers-roadmap#2831).
+ */
+export const MONOLITHIC_MAX = 64 * 1024 * 1024;
 const MAX_ERROR_BODY = 64 * 1024;
 const MAX_REDIRECTS = 5;
 const MAX_PAGES = 1000;
@@ -126,7 +137,7 @@ export class RegistryClient {
   private readonly insecure: Set<string>;
   private readonly transport: TransportOptions;
   private readonly redact: (text: string) => string;
-  readonly chunkSize: number;
+  readonly chunkSize: number | undefined;
 
   constructor(private readonly opts: RegistryClientOptions = {}) {
     this.insecure = new Set((opts.insecureRegistries ?? []).map((h) => h.toLowerCase()));
@@ -139,7 +150,7 @@ export class RegistryClient {
       ...(opts.log ? { log: opts.log } : {}),
     };
     this.redact = opts.redact ?? ((t) => t);
-    this.chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.chunkSize = opts.chunkSize;
     this.auth = new RegistryAuth({
       transport: () => this.transport,
       credentials: opts.credentials ?? dockerConfigCredentials(),
@@ -242,13 +253,12 @@ export class RegistryClient {
     }
   }
 
+  /** Connection errors name the registry as the user wrote it (docker.io, not registry-1.docker.io). */
   private async sendWithHost(registry: string, req: Parameters<typeof send>[0]): Promise<Response> {
     try {
       return await send(req, this.transport);
     } catch (err) {
-      if (err instanceof RelsignError && err.message.startsWith(`registry ${req.url.host}:`) && req.url.host !== registry) {
-        throw new RelsignError(this.redact(err.message.replace(`registry ${req.url.host}:`, `registry ${registry}:`)), { cause: err });
-      }
+      if (err instanceof ConnectError && err.host !== registry) throw new ConnectError(registry, err.code, err.cause);
       throw err;
     }
   }
@@ -417,7 +427,9 @@ export class RegistryClient {
     }
     const body = Readable.fromWeb(res.body as any);
     body.on('error', (err) => verifier.destroy(err instanceof RelsignError ? err : this.error(op, `blob ${digest}: download failed (${(err as Error).message})`, err)));
-    return body.pipe(verifier);
+    // pipeline, not pipe: a consumer that stops early (destroys the verifier) also ends the download.
+    pipeline(body, verifier, () => undefined);
+    return verifier;
   }
 
   async getBlobBytes(repo: RepoRef, digest: string, maxBytes = MAX_MANIFEST_BYTES): Promise<Buffer> {
@@ -439,8 +451,9 @@ export class RegistryClient {
   /**
    * Pushes a blob unless the registry has it. With `mountFrom` (a repository on
    * the same registry) a cross-repository mount is tried first. Blobs up to
-   * `chunkSize` go in one PUT; larger ones in PATCH chunks of `chunkSize`. A
-   * failed upload is restarted from scratch, calling `open()` again.
+   * `chunkSize` (default MONOLITHIC_MAX) go in one PUT; larger ones in PATCH
+   * chunks of `chunkSize` (default: one PATCH). A failed upload is restarted
+   * from scratch, calling `open()` again.
    */
   async pushBlob(
     repo: RepoRef,
@@ -452,8 +465,10 @@ export class RegistryClient {
     this.check(op, repo);
     this.checkDigest(op, desc.digest);
     if (!Number.isSafeInteger(desc.size) || desc.size < 0) throw this.error(op, `blob ${desc.digest}: invalid size ${desc.size}`);
-    const chunkSize = opts.chunkSize ?? this.chunkSize;
-    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw this.error(op, `invalid chunk size ${chunkSize}`);
+    const chosen = opts.chunkSize ?? this.chunkSize;
+    if (chosen !== undefined && (!Number.isSafeInteger(chosen) || chosen < 1)) throw this.error(op, `invalid chunk size ${chosen}`);
+    const monolithicMax = chosen ?? MONOLITHIC_MAX;
+    const chunkSize = chosen ?? Math.max(1, desc.size);
     if ((await this.headBlobAs(op, desc.digest, 'pull,push')) !== undefined) return 'exists';
 
     let scopes = this.scopes(repo, 'pull,push');
@@ -479,7 +494,7 @@ export class RegistryClient {
         // A mount that fell back to an upload is not retried as a mount.
         postUrl = this.url(repo, 'blobs/uploads/');
         const source = open();
-        if (desc.size <= chunkSize) {
+        if (desc.size <= monolithicMax) {
           if (Buffer.isBuffer(source)) {
             if (source.length !== desc.size) throw this.error(op, `blob ${desc.digest}: content is ${source.length} bytes, expected ${desc.size}`);
             await this.finishUpload(op, scopes, location, desc, () => source, desc.size, true);
@@ -504,8 +519,13 @@ export class RegistryClient {
               retry: false,
               replayable: false,
             });
-            if (res.status !== 202) throw await this.uploadStatusError(op, 'blob upload failed', res);
+            // 202 per the spec; ECR answers 201.
+            if (res.status !== 202 && res.status !== 201 && res.status !== 204) throw await this.uploadStatusError(op, 'blob upload failed', res);
             await discard(res);
+            const range = /^(?:bytes=)?0-([0-9]{1,16})$/.exec(res.headers.get('range') ?? '');
+            if (range && Number(range[1]) !== offset + len - 1) {
+              throw this.error(op, `blob ${desc.digest}: registry holds ${Number(range[1]) + 1} bytes after a chunk ending at ${offset + len}`);
+            }
             location = this.location(op, res, location);
           }
           await chunks.finish();
@@ -558,10 +578,8 @@ export class RegistryClient {
     } catch (err) {
       if (chunks?.error) throw chunks.error;
       if (err instanceof RetryableUpload) throw err;
-      const cause = (err as { cause?: unknown }).cause;
-      if (err instanceof RelsignError && cause && (err.message.includes('cannot connect (ECONNRESET)') || err.message.includes('cannot connect (EPIPE)') || err.message.includes('cannot connect (UND_ERR_SOCKET)'))) {
-        throw new RetryableUpload(err);
-      }
+      // A connection dropped mid-upload; the session may be gone, so the upload starts over.
+      if (err instanceof ConnectError && err.code !== undefined && RETRYABLE_CODES.has(err.code)) throw new RetryableUpload(err);
       throw err;
     }
   }

@@ -44,6 +44,11 @@ export function normalizeRegistryKey(key: string): string {
   return DOCKER_HUB_KEYS.has(k) ? 'docker.io' : k;
 }
 
+/** The hosts of `registries:` entries marked `insecure`, for RegistryClientOptions.insecureRegistries. */
+export function insecureHosts(logins: RegistryLogin[]): string[] {
+  return logins.filter((l) => l.insecure).map((l) => normalizeRegistryKey(l.host));
+}
+
 interface DockerConfig {
   auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }>;
   credHelpers?: Record<string, string>;

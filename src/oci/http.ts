@@ -38,7 +38,7 @@ export interface SendRequest {
 }
 
 /** Errors from the network layer that say the connection broke mid-way; worth another try. */
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET', 'EAI_AGAIN']);
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET', 'EAI_AGAIN']);
 
 /** The system error code behind undici's `TypeError: fetch failed`, when there is one. */
 export function networkErrorCode(err: unknown): string | undefined {

@@ -1,5 +1,5 @@
 import { RegistryClient } from '../oci/client.js';
-import { dockerConfigCredentials, type RegistryLogin } from '../oci/credentials.js';
+import { dockerConfigCredentials, insecureHosts, type RegistryLogin } from '../oci/credentials.js';
 import type { Context } from './context.js';
 import { render } from './template-data.js';
 
@@ -27,7 +27,7 @@ export function registryClient(ctx: Context): RegistryClient {
     const log = ctx.log.child('registry');
     client = new RegistryClient({
       credentials: dockerConfigCredentials({ env: ctx.env, logins }),
-      insecureRegistries: logins.filter((l) => l.insecure).map((l) => l.host),
+      insecureRegistries: insecureHosts(logins),
       signal: ctx.signal,
       log: { debug: (m) => log.debug(m), warn: (m) => log.warn(m) },
       redact: (t) => ctx.redactor.redact(t),

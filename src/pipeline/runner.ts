@@ -31,6 +31,8 @@ export async function runStages(ctx: Context, stages: readonly Stage[]): Promise
     } catch (err) {
       const ms = performance.now() - started;
       timings.push({ name: stage.name, status: 'failed', ms });
+      // A stage may add detail to the interrupt (e.g. which draft holds a partial release).
+      if (ctx.signal.aborted && err instanceof RelsignError && err.cause !== undefined && err.cause === ctx.signal.reason) throw err;
       throwIfAborted(ctx);
       if (err instanceof RelsignError) throw err;
       throw new RelsignError(`${stage.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

@@ -5,7 +5,8 @@
  * - Sigstore bundle v0.3 (`--new-bundle-format`, cosign v3 default), protojson.
  */
 import type { HashAlgorithm } from './algorithms.js';
-import { BlobVerificationError } from './errors.js';
+import { BlobVerificationError, shownJsonValue } from './errors.js';
+import { MAX_BUNDLE_BYTES, tooLargeMessage } from './limits.js';
 import { decodeBase64Strict } from './pem.js';
 
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -84,11 +85,14 @@ export type ParsedBundle =
       timestamps: number;
     };
 
-/** Parses either bundle format; `source` names the file in errors. */
+/** Parses either bundle format (at most 4 MiB of JSON); `source` names the file in errors. */
 export function parseBundle(text: string, source: string): ParsedBundle {
   const malformed = (why: string): never => {
     throw new BlobVerificationError('malformed-bundle', `malformed bundle ${source}: ${why}`);
   };
+  if (text.length > MAX_BUNDLE_BYTES) {
+    throw new BlobVerificationError('malformed-bundle', tooLargeMessage(`malformed bundle ${source}`, 'a bundle', text.length, MAX_BUNDLE_BYTES));
+  }
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -105,7 +109,7 @@ export function parseBundle(text: string, source: string): ParsedBundle {
   if ('mediaType' in obj) {
     const mediaType = obj.mediaType;
     if (typeof mediaType !== 'string' || !(SIGSTORE_BUNDLE_MEDIA_TYPES as readonly string[]).includes(mediaType)) {
-      throw new BlobVerificationError('unsupported-bundle', `unsupported bundle ${source}: unknown media type ${JSON.stringify(mediaType)}`);
+      throw new BlobVerificationError('unsupported-bundle', `unsupported bundle ${source}: unknown media type ${shownJsonValue(mediaType)}`);
     }
     if ('dsseEnvelope' in obj) {
       throw new BlobVerificationError('unsupported-bundle', `unsupported bundle ${source}: it holds a DSSE envelope (an attestation), not a blob signature`);
@@ -114,9 +118,9 @@ export function parseBundle(text: string, source: string): ParsedBundle {
     if (!ms || typeof ms !== 'object') return malformed('messageSignature is missing');
     const md = ms.messageDigest as Record<string, unknown> | undefined;
     if (!md || typeof md !== 'object') return malformed('messageSignature.messageDigest is missing');
-    const digestAlgorithm = HASH_FROM_PROTO[String(md.algorithm)];
+    const digestAlgorithm = typeof md.algorithm === 'string' && Object.hasOwn(HASH_FROM_PROTO, md.algorithm) ? HASH_FROM_PROTO[md.algorithm] : undefined;
     if (!digestAlgorithm) {
-      throw new BlobVerificationError('unsupported-bundle', `unsupported bundle ${source}: digest algorithm ${JSON.stringify(md.algorithm)}`);
+      throw new BlobVerificationError('unsupported-bundle', `unsupported bundle ${source}: digest algorithm ${shownJsonValue(md.algorithm)}`);
     }
     const digest = b64(md.digest, 'messageSignature.messageDigest.digest');
     const expectedLen = { sha256: 32, sha384: 48, sha512: 64 }[digestAlgorithm];

@@ -2,10 +2,11 @@
  * Actions behind `relsign generate-key-pair | import-key-pair | sign-blob | verify-blob`.
  * The command modules import this lazily, so start-up stays fast.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { RelsignError, UsageError } from '../util/errors.js';
 import { fileError } from './errors.js';
 import { assertKeyPairWritable, generateKeyPair, importKeyPair, loadPublicKey, parseImportablePrivateKey, writeKeyPair } from './keys.js';
+import { MAX_BUNDLE_BYTES, MAX_KEY_BYTES, MAX_SIGNATURE_BYTES, MAX_TRUSTED_ROOT_BYTES, readFileBounded, tooLargeMessage } from './limits.js';
 import { getPassword } from './password.js';
 import { Signer } from './signer.js';
 import { verifyBlob } from './verify.js';
@@ -29,12 +30,7 @@ export async function runGenerateKeyPair(flags: KeyPairFlags): Promise<void> {
 }
 
 export async function runImportKeyPair(flags: KeyPairFlags & { key: string }): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(flags.key, 'utf8');
-  } catch (err) {
-    throw fileError(err, flags.key);
-  }
+  const text = (await readFileBounded(flags.key, MAX_KEY_BYTES, 'a key file')).toString('utf8');
   const source = flags.key.split(/[\\/]/).pop() ?? flags.key;
   parseImportablePrivateKey(text, source); // reject unusable keys before asking for a password
   await assertKeyPairWritable(flags.outputKeyPrefix, flags.force);
@@ -105,32 +101,28 @@ export async function runVerifyBlob(file: string, flags: VerifyBlobFlags): Promi
 
   const { key, source: keySource } = await loadPublicKey(flags.key);
   let signature: Uint8Array | undefined;
+  let signatureSource: string | undefined;
   if (flags.signature !== undefined) {
     // As cosign: a path if it exists, else the argument itself is the base64 signature.
     try {
-      signature = await readFile(flags.signature);
+      signature = await readFileBounded(flags.signature, MAX_SIGNATURE_BYTES, 'a signature');
+      signatureSource = flags.signature;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(err, flags.signature);
-      if (!/^[A-Za-z0-9+/=\s]+$/.test(flags.signature) || flags.signature.length < 16) throw fileError(err, flags.signature);
+      const code = (err as { cause?: NodeJS.ErrnoException }).cause?.code;
+      if (code !== 'ENOENT' && code !== 'ENAMETOOLONG') throw err;
+      if (flags.signature.length > MAX_SIGNATURE_BYTES) {
+        throw new RelsignError(tooLargeMessage('--signature', 'a signature', flags.signature.length, MAX_SIGNATURE_BYTES));
+      }
+      if (flags.signature.length < 16 || !/^[A-Za-z0-9+/=\s]+$/.test(flags.signature)) throw err;
       signature = Buffer.from(flags.signature, 'latin1');
+      signatureSource = 'from --signature';
     }
   }
   let bundle: string | undefined;
-  if (flags.bundle !== undefined) {
-    try {
-      bundle = await readFile(flags.bundle, 'utf8');
-    } catch (err) {
-      throw fileError(err, flags.bundle);
-    }
-  }
+  if (flags.bundle !== undefined) bundle = (await readFileBounded(flags.bundle, MAX_BUNDLE_BYTES, 'a bundle')).toString('utf8');
   let trustedRoot: unknown;
   if (flags.trustedRoot !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(flags.trustedRoot, 'utf8');
-    } catch (err) {
-      throw fileError(err, flags.trustedRoot);
-    }
+    const text = (await readFileBounded(flags.trustedRoot, MAX_TRUSTED_ROOT_BYTES, 'a trusted root')).toString('utf8');
     try {
       trustedRoot = JSON.parse(text);
     } catch {
@@ -141,6 +133,7 @@ export async function runVerifyBlob(file: string, flags: VerifyBlobFlags): Promi
     publicKey: key,
     keySource,
     signature,
+    signatureSource,
     bundle,
     bundleSource: flags.bundle,
     ignoreTlog: flags.insecureIgnoreTlog,

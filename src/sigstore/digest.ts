@@ -1,5 +1,6 @@
 import type { Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { abortReason } from '../util/errors.js';
 import { fileError } from './errors.js';
 
 /** Read size: large enough to amortise per-call overhead, small enough to stay in L2/L3. */
@@ -10,7 +11,7 @@ const CHUNK = 1 << 20;
  * in memory. While one chunk is being hashed (main thread) the next is already
  * being read (libuv thread pool), so I/O and hashing overlap. Returns the size.
  */
-export async function hashFileInto(path: string, hashes: readonly Hash[]): Promise<number> {
+export async function hashFileInto(path: string, hashes: readonly Hash[], signal?: AbortSignal): Promise<number> {
   let fh;
   try {
     fh = await open(path, 'r');
@@ -26,6 +27,8 @@ export async function hashFileInto(path: string, hashes: readonly Hash[]): Promi
     for (;;) {
       const { bytesRead } = await pending;
       pending = undefined;
+      // Checked per chunk: an interrupt stops a large file within one read.
+      if (signal?.aborted) throw abortReason(signal);
       if (bytesRead === 0) break;
       const current = bufs[which]!;
       which ^= 1;
@@ -53,3 +56,4 @@ export async function hashStreamInto(stream: AsyncIterable<Uint8Array | string>,
   }
   return total;
 }
+

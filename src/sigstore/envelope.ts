@@ -9,6 +9,8 @@
 import { randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { RelsignError } from '../util/errors.js';
+import { shownJsonValue } from './errors.js';
+import { checkTextSize, MAX_KEY_BYTES } from './limits.js';
 import { decodeBase64Strict } from './pem.js';
 
 export interface ScryptParams {
@@ -26,8 +28,23 @@ export const COSIGN_SCRYPT_PARAMS: readonly Readonly<ScryptParams>[] = [
   { N: 131072, r: 8, p: 1 },
 ];
 
-/** Upper bounds that keep a hostile key file from hanging the process or eating all memory. */
-export const SCRYPT_LIMITS = Object.freeze({ maxN: 2 ** 20, maxR: 32, maxP: 16, maxMemory: 2 ** 30, maxWork: 2 ** 24 });
+/**
+ * What relsign reads beyond cosign's three sets: any parameters scrypt itself
+ * allows (RFC 7914) whose cost stays sane, so a hostile key file can neither
+ * exhaust memory nor keep the process busy. cosign's largest set (N=131072,
+ * r=8, p=1) needs 128 MiB and 2^20 units of work (about 0.4 s here); these limits
+ * allow twice that memory and four times that work, and nothing more.
+ */
+export const SCRYPT_LIMITS = Object.freeze({
+  /** N at most 2^20. */
+  maxN: 2 ** 20,
+  maxR: 32,
+  maxP: 16,
+  /** 128·N·r bytes: the memory scrypt needs. */
+  maxMemory: 256 * 1024 * 1024,
+  /** N·r·p: proportional to the time scrypt takes. */
+  maxWork: 2 ** 22,
+});
 
 const SALT_LEN = 32;
 const NONCE_LEN = 24;
@@ -41,23 +58,30 @@ export class IncorrectPasswordError extends RelsignError {
   }
 }
 
-/** Throws a clear error for parameters cosign never writes and that would take too long or too much memory. */
+/** Throws a clear error for parameters scrypt refuses or that would take too long or too much memory. */
 export function checkScryptParams(params: ScryptParams, source: string): void {
   const { N, r, p } = params;
   const shown = `N=${String(N)}, r=${String(r)}, p=${String(p)}`;
   const bad = (why: string): never => {
-    throw new RelsignError(`${source}: unsupported scrypt parameters ${shown}: ${why}`);
+    throw new RelsignError(`${source}: unsupported scrypt parameters ${shown}: ${why} (cosign writes N=32768 or 65536, r=8, p=1)`);
   };
   if (![N, r, p].every((v) => Number.isSafeInteger(v) && v > 0)) bad('they must be positive integers');
-  if (N < 2 || (N & (N - 1)) !== 0) bad('N must be a power of two');
-  if (N > SCRYPT_LIMITS.maxN) bad(`N above 2^20 is refused (cosign writes 32768 or 65536)`);
+  if (N < 2 || N > SCRYPT_LIMITS.maxN || Math.log2(N) % 1 !== 0) {
+    bad(N > SCRYPT_LIMITS.maxN && Math.log2(N) % 1 === 0 ? 'N above 2^20 is refused' : 'N must be a power of two from 2 to 2^20');
+  }
   if (r > SCRYPT_LIMITS.maxR || p > SCRYPT_LIMITS.maxP) bad(`r must be ≤ ${SCRYPT_LIMITS.maxR} and p ≤ ${SCRYPT_LIMITS.maxP}`);
-  if (128 * N * r > SCRYPT_LIMITS.maxMemory) bad('it would need more than 1 GiB of memory');
-  if (N * r * p > SCRYPT_LIMITS.maxWork) bad('it would take too long to compute');
+  // RFC 7914 §2: N < 2^(128·r/8). OpenSSL refuses anything else (with a misleading "memory limit exceeded").
+  if (16 * r < 53 && N >= 2 ** (16 * r)) bad(`N must be below 2^${16 * r} when r=${r} (RFC 7914)`);
+  if (128 * N * r > SCRYPT_LIMITS.maxMemory) bad('they would need more than 256 MiB of memory (128·N·r)');
+  if (N * r * p > SCRYPT_LIMITS.maxWork) bad('they would take too long to compute (N·r·p above 2^22)');
 }
 
-/** scrypt via OpenSSL (node:crypto), off the main thread, with enough `maxmem` for the parameters. */
-export async function deriveKey(password: Uint8Array, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
+/**
+ * scrypt via OpenSSL (node:crypto), off the main thread, with enough `maxmem` for the parameters.
+ * Checks the parameters first; `source` names the key in errors.
+ */
+export async function deriveKey(password: Uint8Array, salt: Uint8Array, params: ScryptParams, source = 'encrypted key'): Promise<Buffer> {
+  checkScryptParams(params, source);
   const options: ScryptOptions = {
     N: params.N,
     r: params.r,
@@ -66,7 +90,9 @@ export async function deriveKey(password: Uint8Array, salt: Uint8Array, params: 
     maxmem: 128 * params.N * params.r + 128 * params.r * params.p + 16 * 1024 * 1024,
   };
   return new Promise((resolve, reject) => {
-    scryptCb(password, salt, KEY_LEN, options, (err, key) => (err ? reject(err) : resolve(key)));
+    scryptCb(password, salt, KEY_LEN, options, (err, key) =>
+      err ? reject(new RelsignError(`${source}: scrypt failed for N=${params.N}, r=${params.r}, p=${params.p}: ${err.message.split('\n')[0]}`, { cause: err })) : resolve(key),
+    );
   });
 }
 
@@ -80,10 +106,9 @@ export async function encryptEnvelope(
   password: string | Uint8Array,
   params: ScryptParams = DEFAULT_SCRYPT_PARAMS,
 ): Promise<Buffer> {
-  checkScryptParams(params, 'new key');
   const salt = randomBytes(SALT_LEN);
   const nonce = randomBytes(NONCE_LEN);
-  const key = await deriveKey(toBytes(password), salt, params);
+  const key = await deriveKey(toBytes(password), salt, params, 'new key');
   try {
     const ciphertext = xsalsa20poly1305(key, nonce).encrypt(plaintext);
     const envelope = {
@@ -110,6 +135,7 @@ export function parseEnvelope(json: Uint8Array | string, source: string): Parsed
   const malformed = (why: string): never => {
     throw new RelsignError(`${source}: malformed encrypted key: ${why}`);
   };
+  checkTextSize(json, MAX_KEY_BYTES, source, 'an encrypted key');
   let data: unknown;
   try {
     data = JSON.parse(typeof json === 'string' ? json : Buffer.from(json).toString('utf8'));
@@ -125,8 +151,8 @@ export function parseEnvelope(json: Uint8Array | string, source: string): Parsed
   const root = obj(data, 'envelope');
   const kdf = obj(root.kdf, 'kdf');
   const cipher = obj(root.cipher, 'cipher');
-  if (kdf.name !== 'scrypt') malformed(`unsupported kdf ${JSON.stringify(kdf.name)} (want "scrypt")`);
-  if (cipher.name !== 'nacl/secretbox') malformed(`unsupported cipher ${JSON.stringify(cipher.name)} (want "nacl/secretbox")`);
+  if (kdf.name !== 'scrypt') malformed(`unsupported kdf ${shownJsonValue(kdf.name)} (want "scrypt")`);
+  if (cipher.name !== 'nacl/secretbox') malformed(`unsupported cipher ${shownJsonValue(cipher.name)} (want "nacl/secretbox")`);
   const p = obj(kdf.params, 'kdf.params');
   const params = { N: p.N, r: p.r, p: p.p };
   if (![params.N, params.r, params.p].every((v) => typeof v === 'number')) malformed('"kdf.params" must have numeric N, r and p');
@@ -143,7 +169,7 @@ export function parseEnvelope(json: Uint8Array | string, source: string): Parsed
 
 /** Opens a parsed envelope. A wrong password (or a corrupted ciphertext) gives `incorrect password for <source>`. */
 export async function openEnvelope(env: ParsedEnvelope, password: string | Uint8Array, source: string): Promise<Buffer> {
-  const key = await deriveKey(toBytes(password), env.salt, env.params);
+  const key = await deriveKey(toBytes(password), env.salt, env.params, source);
   try {
     return Buffer.from(xsalsa20poly1305(key, env.nonce).decrypt(env.ciphertext));
   } catch {

@@ -32,3 +32,15 @@ export class BlobVerificationError extends RelsignError {
     this.reason = reason;
   }
 }
+
+/**
+ * A value from a hostile JSON document, shown in a message: a string quoted and
+ * cut to 60 characters, anything else by its kind. Never serialises the value,
+ * which could be megabytes or nested deeper than the stack.
+ */
+export function shownJsonValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  if (v === undefined) return 'nothing';
+  return Array.isArray(v) ? 'an array' : `a ${typeof v}`;
+}

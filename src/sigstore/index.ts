@@ -58,3 +58,4 @@ export { signingHash, type HashAlgorithm } from './algorithms.js';
 export { BlobVerificationError, type VerificationFailure } from './errors.js';
 export { getPassword, PASSWORD_ENV, type PasswordOptions } from './password.js';
 export { decodePem, encodePem, type PemBlock } from './pem.js';
+export { MAX_KEY_BYTES, MAX_SIGNATURE_BYTES, MAX_BUNDLE_BYTES, MAX_TRUSTED_ROOT_BYTES } from './limits.js';

@@ -10,7 +10,7 @@ import {
   generateKeyPair as generateKeyPairCb,
   type KeyObject,
 } from 'node:crypto';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { RelsignError } from '../util/errors.js';
@@ -24,7 +24,7 @@ import {
   type ParsedEnvelope,
   type ScryptParams,
 } from './envelope.js';
-import { fileError } from './errors.js';
+import { checkTextSize, MAX_KEY_BYTES, readFileBounded } from './limits.js';
 import { decodePem, encodePem, type PemBlock } from './pem.js';
 
 /** The PEM label cosign ≥ v2.0.1 writes. */
@@ -109,25 +109,24 @@ export function privateKeyPkcs8(key: KeyObject): Buffer {
 
 const ENV_SCHEME = 'env://';
 
-/** Reads a key reference: a file path, or `env://VAR` holding the PEM itself. */
+/** Reads a key reference: a file path, or `env://VAR` holding the PEM itself; at most 64 KiB either way. */
 export async function readKeyRef(ref: string, env: NodeJS.ProcessEnv = process.env): Promise<KeySource> {
   if (ref.startsWith(ENV_SCHEME)) {
     const name = ref.slice(ENV_SCHEME.length);
     if (!name) throw new RelsignError(`${ref}: missing environment variable name (use env://VAR)`);
-    const text = env[name];
-    if (text === undefined) throw new RelsignError(`${ref}: environment variable ${name} is not set`);
+    // Own properties only: `env://constructor` must not find Object.prototype's.
+    const text = Object.hasOwn(env, name) ? env[name] : undefined;
+    if (typeof text !== 'string') throw new RelsignError(`${ref}: environment variable ${name} is not set`);
     if (text.trim() === '') throw new RelsignError(`${ref}: environment variable ${name} is empty`);
+    checkTextSize(text, MAX_KEY_BYTES, ref, 'a PEM key');
     return { text, name: ref };
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(ref) ?? /^(pkcs11):/i.exec(ref);
   if (scheme) {
     throw new RelsignError(`key reference "${scheme[0]}…" is not supported yet (use a file path or env://VAR)`);
   }
-  try {
-    return { text: await readFile(ref, 'utf8'), name: basename(ref) };
-  } catch (err) {
-    throw fileError(err, ref);
-  }
+  const bytes = await readFileBounded(ref, MAX_KEY_BYTES, 'a key file');
+  return { text: bytes.toString('utf8'), name: basename(ref) };
 }
 
 // ---------------------------------------------------------------------------
@@ -254,7 +253,7 @@ export function parseImportablePrivateKey(text: string, source: string): KeyObje
     throw new RelsignError(`${source}: unsupported private key: encrypted legacy PEM (decrypt it first, e.g. with openssl)`);
   }
   const types: Record<string, 'pkcs1' | 'sec1' | 'pkcs8'> = { 'RSA PRIVATE KEY': 'pkcs1', 'EC PRIVATE KEY': 'sec1', 'PRIVATE KEY': 'pkcs8' };
-  const type = types[block.type];
+  const type = Object.hasOwn(types, block.type) ? types[block.type] : undefined;
   if (!type) {
     const why =
       block.type === 'ENCRYPTED PRIVATE KEY'

@@ -91,14 +91,14 @@ export class Signer {
     return new Signer(privateKey, 'ecdsa-p256');
   }
 
-  /** Signs a file, streamed: it is never held in memory. Safe to call concurrently. */
-  async signFile(path: string): Promise<BlobSignature> {
+  /** Signs a file, streamed: it is never held in memory. Safe to call concurrently. `signal` stops hashing between chunks. */
+  async signFile(path: string, options: { signal?: AbortSignal } = {}): Promise<BlobSignature> {
     if (this.algorithm === 'ed25519') {
-      const r = await this.#key.ed25519SignStreamed((hashes) => hashFileInto(path, hashes));
+      const r = await this.#key.ed25519SignStreamed((hashes) => hashFileInto(path, hashes, options.signal));
       return { ...r, digestAlgorithm: 'sha256' };
     }
     const h = createHash(this.hashAlgorithm);
-    const size = await hashFileInto(path, [h]);
+    const size = await hashFileInto(path, [h], options.signal);
     return this.#finish(h.digest(), size);
   }
 

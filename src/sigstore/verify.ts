@@ -8,12 +8,13 @@
  * checks the key signature only.
  */
 import { createHash, timingSafeEqual, type Hash, type KeyObject } from 'node:crypto';
-import { RelsignError } from '../util/errors.js';
+import { describeError, RelsignError } from '../util/errors.js';
 import { PreparedPublicKey, signingHash, type DigestCheck, type HashAlgorithm } from './algorithms.js';
 import { legacyToV01Bundle, parseBundle, type ParsedBundle } from './bundle.js';
 import { hashFileInto } from './digest.js';
 import { BlobVerificationError } from './errors.js';
 import { keyAlgorithmOf, parsePublicKeyPem, publicKeyDer, publicKeyHint } from './keys.js';
+import { MAX_SIGNATURE_BYTES, tooLargeMessage } from './limits.js';
 import { decodeBase64Strict } from './pem.js';
 
 export interface VerifyBlobOptions {
@@ -26,6 +27,8 @@ export interface VerifyBlobOptions {
    * `.sig` file as cosign writes it) or the raw signature.
    */
   signature?: string | Uint8Array;
+  /** How to name the signature in messages (e.g. `app.tar.gz.sig`). */
+  signatureSource?: string;
   /** A bundle, either format: JSON text or the parsed object. */
   bundle?: string | object;
   /** How to name the bundle in messages. */
@@ -62,11 +65,10 @@ export async function verifyBlob(artifact: string | Uint8Array, options: VerifyB
     throw new RelsignError('give either a signature or a bundle, not both');
   }
   if (options.bundle !== undefined) {
-    const text = typeof options.bundle === 'string' ? options.bundle : JSON.stringify(options.bundle);
-    bundle = parseBundle(text, options.bundleSource ?? 'bundle');
+    bundle = parseBundle(bundleText(options.bundle, options.bundleSource ?? 'bundle'), options.bundleSource ?? 'bundle');
     signature = bundle.signature;
   } else if (options.signature !== undefined) {
-    signature = decodeSignature(options.signature);
+    signature = decodeSignature(options.signature, options.signatureSource);
   } else {
     throw new RelsignError('nothing to verify: give a signature or a bundle');
   }
@@ -151,19 +153,34 @@ export async function verifyBlob(artifact: string | Uint8Array, options: VerifyB
   return { ...result, tlogVerified: true };
 }
 
-/** `--signature` content: base64 text (whitespace ignored) or, for bytes that are not base64, the raw signature. */
-export function decodeSignature(sig: string | Uint8Array): Buffer {
+/**
+ * `--signature` content: base64 text (whitespace ignored) or, for bytes that are
+ * not base64, the raw signature. Over 64 KiB is refused before decoding: no
+ * signature relsign can check is anywhere near that. `source` names it in errors.
+ */
+export function decodeSignature(sig: string | Uint8Array, source?: string): Buffer {
+  if (sig.length > MAX_SIGNATURE_BYTES) {
+    throw new BlobVerificationError('malformed-signature', tooLargeMessage(`malformed signature${source ? ` ${source}` : ''}`, 'a signature', sig.length, MAX_SIGNATURE_BYTES));
+  }
   if (typeof sig === 'string') {
     const b = decodeBase64Strict(sig);
-    if (!b) throw new BlobVerificationError('malformed-signature', 'malformed signature: not valid base64');
+    if (!b) throw new BlobVerificationError('malformed-signature', `malformed signature${source ? ` ${source}` : ''}: not valid base64`);
     return b;
   }
-  const asText = Buffer.from(sig).toString('latin1');
-  if (/^[A-Za-z0-9+/=\s]+$/.test(asText)) {
-    const b = decodeBase64Strict(asText);
-    if (b && b.length > 0) return b;
-  }
+  // Bytes: base64 text if it decodes as such (latin1 keeps one char per byte, so nothing non-ASCII decodes).
+  const b = decodeBase64Strict(Buffer.from(sig).toString('latin1'));
+  if (b && b.length > 0) return b;
   return Buffer.from(sig);
+}
+
+/** A bundle given as an object is re-serialised; one that cannot be (a cycle, a BigInt) is malformed. */
+function bundleText(bundle: string | object, source: string): string {
+  if (typeof bundle === 'string') return bundle;
+  try {
+    return JSON.stringify(bundle);
+  } catch (err) {
+    throw new BlobVerificationError('malformed-bundle', `malformed bundle ${source}: not serialisable as JSON (${describeError(err)})`);
+  }
 }
 
 function invalidMessage(bundle: ParsedBundle | undefined, key: KeyObject, keySource: string, fileName: string): string {

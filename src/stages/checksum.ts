@@ -1,14 +1,14 @@
 import { stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
-import { globby } from 'globby';
-import { checkGlob } from '../util/glob.js';
+import { basename, join, resolve } from 'node:path';
 import { UPLOADABLE_TYPES, type Artifact } from '../pipeline/artifacts.js';
+import { checkArtifactName } from '../pipeline/artifact-name.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import { render } from '../pipeline/template-data.js';
 import { mapLimit } from '../util/concurrency.js';
 import { RelsignError } from '../util/errors.js';
-import { hashFile, writeFileAtomic } from '../util/fs.js';
+import { describeFsError, hashFile, writeFileAtomic } from '../util/fs.js';
+import { globInProject } from '../util/glob.js';
 
 /** What goes into checksums: everything uploadable except checksums and the signing outputs. */
 export const CHECKSUMMED_TYPES = UPLOADABLE_TYPES.filter((t) => t !== 'checksum' && t !== 'signature' && t !== 'certificate');
@@ -56,7 +56,7 @@ export const checksumStage: Stage = {
       try {
         return await hashFile(abs, algo);
       } catch (err) {
-        throw new RelsignError(`checksum: cannot read ${a.path} (${a.name}): ${(err as Error).message}`, { cause: err });
+        throw new RelsignError(`checksum: cannot read ${a.path} (${a.name}): ${describeFsError(err)}`, { cause: err });
       }
     });
     all.forEach((a, i) => {
@@ -67,26 +67,27 @@ export const checksumStage: Stage = {
       const made = new Set<string>();
       for (const [i, a] of all.entries()) {
         const name = render(ctx, cfg.name_template, 'checksum.name_template', { artifact: a, extra: { Algorithm: algo } });
-        if (!name || name.includes('/') || made.has(name) || names.has(name)) {
+        checkArtifactName(name, 'checksum.name_template');
+        if (made.has(name) || names.has(name)) {
           throw new RelsignError(`checksum.name_template: ${JSON.stringify(name)} is not a unique file name (for ${a.name}); include {{ .ArtifactName }}`);
         }
         made.add(name);
         const path = join(ctx.distDir, name);
-        await writeFileAtomic(path, sums[i]!);
+        await writeOutput(path, sums[i]!, 'checksum.name_template');
         ctx.artifacts.add({ type: 'checksum', name, path, extra: { algorithm: algo, for: a.name } });
       }
       return;
     }
 
     const name = render(ctx, cfg.name_template, 'checksum.name_template', { extra: { Algorithm: algo } });
-    if (!name || name.includes('/')) throw new RelsignError(`checksum.name_template: invalid file name ${JSON.stringify(name)}`);
+    checkArtifactName(name, 'checksum.name_template');
     if (names.has(name)) throw new RelsignError(`checksum.name_template: ${name} is also the name of an artifact`);
     const lines = all
       .map((a, i) => ({ name: a.name, hex: sums[i]! }))
       .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
       .map((l) => `${l.hex}  ${l.name}\n`);
     const path = join(ctx.distDir, name);
-    await writeFileAtomic(path, lines.join(''));
+    await writeOutput(path, lines.join(''), 'checksum.name_template');
     ctx.artifacts.add({ type: 'checksum', name, path, extra: { algorithm: algo, files: all.length } });
   },
 };
@@ -98,19 +99,26 @@ async function extraFiles(ctx: Context): Promise<Artifact[]> {
     const where = `checksum.extra_files[${i}]`;
     const spec = typeof f === 'string' ? { glob: f } : f;
     const glob = render(ctx, spec.glob, `${where}.glob`);
-    checkGlob(glob, `${where}.glob`);
-    const matches = (await globby(glob, { cwd: ctx.cwd, dot: true, onlyFiles: true, absolute: true })).sort();
+    const matches = await globInProject(ctx.cwd, glob, `${where}.glob`, { dot: true });
     if (matches.length === 0) throw new RelsignError(`${where}.glob: no files matched ${JSON.stringify(glob)}`);
     if (spec.name_template !== undefined && matches.length !== 1) {
       throw new RelsignError(`${where}: name_template needs the glob to match exactly one file, got ${matches.length}`);
     }
     for (const m of matches) {
-      if (!(await stat(m)).isFile()) continue;
-      const name = spec.name_template !== undefined ? render(ctx, spec.name_template, `${where}.name_template`) : basename(m);
-      if (!name || name.includes('/')) throw new RelsignError(`${where}.name_template: invalid name ${JSON.stringify(name)}`);
-      const rel = relative(ctx.cwd, m);
-      out.push({ type: 'file', name, path: rel.startsWith('..') || rel.includes(`..${sep}`) ? m : rel, extra: { source: 'checksum.extra_files' } });
+      if (!(await stat(m.real)).isFile()) continue;
+      const name = spec.name_template !== undefined ? render(ctx, spec.name_template, `${where}.name_template`) : basename(m.match);
+      checkArtifactName(name, spec.name_template !== undefined ? `${where}.name_template` : `${where}.glob`);
+      out.push({ type: 'file', name, path: m.real, extra: { source: 'checksum.extra_files' } });
     }
   }
   return out;
+}
+
+/** Writes a checksum file atomically; a failure is one line naming the file and the setting that named it. */
+async function writeOutput(path: string, text: string, where: string): Promise<void> {
+  try {
+    await writeFileAtomic(path, text);
+  } catch (err) {
+    throw new RelsignError(`${where}: cannot write ${basename(path)}: ${describeFsError(err)}`, { cause: err });
+  }
 }

@@ -1,15 +1,15 @@
 import { basename, isAbsolute, resolve } from 'node:path';
-import { globby } from 'globby';
-import { checkGlob } from '../util/glob.js';
 import { repoFromUrl } from '../git/index.js';
 import type { Clock } from '../github/client.js';
 import { type MakeLatest, type PublishReleaseOptions, type PublishResult, publishRelease } from '../github/publish.js';
 import type { AssetInput } from '../github/releases.js';
+import { checkArtifactName } from '../pipeline/artifact-name.js';
 import { UPLOADABLE_TYPES } from '../pipeline/artifacts.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import { render, renderFlag } from '../pipeline/template-data.js';
 import { RelsignError } from '../util/errors.js';
+import { globInProject } from '../util/glob.js';
 
 /** The GitHub repository to publish to: release.github, else the git remote, else GITHUB_REPOSITORY. */
 export function resolveRepository(ctx: Context): { owner: string; name: string } {
@@ -78,13 +78,13 @@ async function extraFiles(ctx: Context): Promise<void> {
   for (const [i, entry] of ctx.config.release.extra_files.entries()) {
     const glob = typeof entry === 'string' ? entry : entry.glob;
     const nameTemplate = typeof entry === 'string' ? undefined : entry.name_template;
-    checkGlob(glob, `release.extra_files[${i}]`);
-    const matches = await globby(glob, { cwd: ctx.cwd, absolute: true, onlyFiles: true, dot: false });
+    const matches = await globInProject(ctx.cwd, glob, `release.extra_files[${i}]`, { dot: false });
     if (matches.length === 0) throw new RelsignError(`release.extra_files[${i}]: ${glob} matched no files`);
-    for (const path of matches.sort()) {
+    for (const { match, real: path } of matches) {
       const name = nameTemplate
-        ? render(ctx, nameTemplate, `release.extra_files[${i}].name_template`, { extra: { ArtifactName: basename(path), ArtifactPath: path } })
-        : basename(path);
+        ? render(ctx, nameTemplate, `release.extra_files[${i}].name_template`, { extra: { ArtifactName: basename(match), ArtifactPath: path } })
+        : basename(match);
+      checkArtifactName(name, nameTemplate ? `release.extra_files[${i}].name_template` : `release.extra_files[${i}]`);
       ctx.artifacts.add({ type: 'file', name, path, extra: { extraFile: true } });
     }
   }

@@ -3,9 +3,10 @@ import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { isSkipped } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
+import { checkArtifactName } from '../pipeline/artifact-name.js';
 import { render } from '../pipeline/template-data.js';
 import { RelsignError } from '../util/errors.js';
-import { tempPathFor } from '../util/fs.js';
+import { describeFsError, tempPathFor } from '../util/fs.js';
 
 const FORMATS = ['tar.gz', 'tgz', 'tar', 'zip'] as const;
 
@@ -27,8 +28,8 @@ export const sourceStage: Stage = {
       throw new RelsignError(`source.format: ${JSON.stringify(cfg.format)} is not one of ${FORMATS.join(', ')}`);
     }
     const base = render(ctx, cfg.name_template, 'source.name_template');
-    if (!base || base.includes('/')) throw new RelsignError(`source.name_template: invalid archive name ${JSON.stringify(base)}`);
-    const name = `${base}.${cfg.format}`;
+    if (!base) throw new RelsignError('source.name_template: rendered to an empty name');
+    const name = checkArtifactName(`${base}.${cfg.format}`, 'source.name_template');
     const path = join(ctx.distDir, name);
     if (await stat(path).catch(() => undefined)) {
       throw new RelsignError(`source.name_template: ${name} already exists in dist. Check your source name template`);
@@ -55,7 +56,12 @@ export const sourceStage: Stage = {
       const why = String(r.all ?? '').trim().split('\n').slice(-3).join('; ') || `exit code ${r.exitCode}`;
       throw new RelsignError(`source: git archive of ${ctx.git.fullCommit} failed: ${why}`);
     }
-    await rename(tmp, path);
+    try {
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw new RelsignError(`source: cannot write ${name}: ${describeFsError(err)}`, { cause: err });
+    }
     ctx.artifacts.add({ type: 'source', name, path, extra: { format: cfg.format } });
   },
 };

@@ -28,3 +28,9 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message.split('\n')[0] ?? err.message;
   return String(err);
 }
+
+/** The error an aborted signal carries (the CLI's Ctrl-C or --timeout error), as a RelsignError. */
+export function abortReason(signal: AbortSignal): RelsignError {
+  const reason: unknown = signal.reason;
+  return reason instanceof RelsignError ? reason : new RelsignError('interrupted', { exitCode: 130, cause: reason });
+}

@@ -54,7 +54,11 @@ export type UploadFault =
   | { kind: '502-starter' }
   | { kind: 'reset' }
   | { kind: 'secondary-limit'; retryAfter: number }
-  | { kind: '500' };
+  | { kind: '500' }
+  /** Answers 201 but stores (and reports) a digest that is not that of the bytes received. */
+  | { kind: 'wrong-digest' }
+  /** Answers 201 but keeps only the first bytes (a copy cut short): size and digest are those of the truncated copy. */
+  | { kind: 'truncated'; keep: number };
 
 export interface RequestRecord {
   method: string;
@@ -62,6 +66,8 @@ export interface RequestRecord {
   status: number;
   at: number;
   write: boolean;
+  /** For uploads: the asset name asked for. */
+  asset?: string;
 }
 
 export interface FakeGitHubOptions {
@@ -137,6 +143,14 @@ export class FakeGitHub {
   secondaryLimitNext = { count: 0, retryAfter: 1 };
   /** After a release is created, the next N requests about it get 404 (replication lag). */
   notFoundAfterCreate = 0;
+  /** Called as upload bytes arrive (asset name, bytes so far). */
+  onUploadBytes: ((name: string, received: number) => void) | undefined;
+  /**
+   * Returns true to stop reading an upload body (the client then blocks mid-upload)
+   * until `releaseUploads()` is called: lets a test interrupt relsign mid-upload.
+   */
+  holdUploads: ((name: string, received: number) => boolean) | undefined;
+  private held: Array<() => void> = [];
   /** Secondary-limit 403s the fake handed out because the client wrote too fast. */
   rateLimited = 0;
   private lagFor: { id: number; remaining: number } | undefined;
@@ -217,6 +231,16 @@ export class FakeGitHub {
     delete (a as { content?: Buffer }).content;
     release.assets.push(a);
     return a;
+  }
+
+  /** Resumes held uploads and stops holding new ones. */
+  releaseUploads(): void {
+    this.holdUploads = undefined;
+    for (const resume of this.held.splice(0)) resume();
+  }
+
+  private waitForRelease(): Promise<void> {
+    return new Promise((resolve) => this.held.push(resolve));
   }
 
   failUpload(name: string, ...faults: UploadFault[]): void {
@@ -411,7 +435,7 @@ export class FakeGitHub {
 
     const repoPrefix = `/repos/${this.owner}/${this.repo}`;
     const upload = new RegExp(`^/api/uploads${repoPrefix}/releases/(\\d+)/assets$`).exec(url.pathname);
-    if (upload && method === 'POST') return this.upload(req, res, Number(upload[1]), url);
+    if (upload && method === 'POST') return this.upload(req, res, Number(upload[1]), url, record);
     if (!url.pathname.startsWith('/api/v3/')) {
       req.resume();
       return this.send(res, 'internal', 404, { message: 'Not Found', documentation_url: DOCS });
@@ -538,7 +562,7 @@ export class FakeGitHub {
     this.send(res, 'repos/update-release', 200, this.releaseJson(r));
   }
 
-  private async upload(req: IncomingMessage, res: ServerResponse, releaseId: number, url: URL): Promise<void> {
+  private async upload(req: IncomingMessage, res: ServerResponse, releaseId: number, url: URL, record: RequestRecord): Promise<void> {
     const op = 'repos/upload-release-asset';
     const r = this.releases.find((x) => x.id === releaseId);
     if (!r || this.lagged(releaseId)) {
@@ -547,6 +571,7 @@ export class FakeGitHub {
     }
     const name = url.searchParams.get('name');
     const label = url.searchParams.get('label');
+    if (name) record.asset = name;
     const lengthHeader = req.headers['content-length'];
     if (!name) {
       req.resume();
@@ -612,21 +637,33 @@ export class FakeGitHub {
       await drain(req);
       return this.send(res, 'internal', 500, { message: 'Server Error', documentation_url: DOCS });
     }
+    const keep = fault?.kind === 'truncated' ? fault.keep : Infinity;
     const hash = createHash('sha256');
     let size = 0;
-    for await (const chunk of req) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
+    let stored = 0;
+    // GitHub keeps a `starter` asset while an upload is in flight; it stays behind when the client goes away.
+    const pending = this.addAsset(r, { name, label, size: 0, state: 'starter', digest: null, content_type: String(req.headers['content-type']) });
+    try {
+      for await (const chunk of req) {
+        const buf = chunk as Buffer;
+        size += buf.length;
+        if (stored < keep) {
+          const part = buf.subarray(0, Math.min(buf.length, keep - stored));
+          hash.update(part);
+          stored += part.length;
+        }
+        this.onUploadBytes?.(name, size);
+        if (this.holdUploads?.(name, size)) await this.waitForRelease();
+      }
+    } catch {
+      return; // client disconnected mid-upload: the starter asset remains
     }
-    if (size !== length) return this.send(res, 'internal', 400, { message: 'Bad Content-Length', documentation_url: DOCS });
-    const a = this.addAsset(r, {
-      name,
-      label,
-      size,
-      state: 'uploaded',
-      digest: `sha256:${hash.digest('hex')}`,
-      content_type: String(req.headers['content-type']),
-    });
-    this.send(res, op, 201, this.assetJson(r, a));
+    if (req.readableAborted || size !== length) {
+      if (req.readableAborted) return;
+      return this.send(res, 'internal', 400, { message: 'Bad Content-Length', documentation_url: DOCS });
+    }
+    if (fault?.kind === 'wrong-digest') hash.update('corrupted in storage');
+    Object.assign(pending, { size: stored, state: 'uploaded', digest: `sha256:${hash.digest('hex')}`, updated_at: this.iso() });
+    this.send(res, op, 201, this.assetJson(r, pending));
   }
 }

@@ -132,24 +132,78 @@ describe('publishRelease against the fake GitHub', () => {
     expect(draft.draft).toBe(false);
   });
 
-  it('changed asset: clear error without replace_existing_artifacts, replaced with it', async () => {
+  it('resume over a draft holding a differing complete asset: replaced by default, logged, then published', async () => {
     const list = await assets({ 'a.tar.gz': 'v1', 'b.tar.gz': 'same' });
     await publishRelease(h.options({ assets: list, draft: true }));
     const rel = h.fake.releases[0]!;
     expect(rel.draft).toBe(true);
 
+    // An earlier run whose build was not byte-reproducible: this run's file differs.
     await writeFile(join(dir, 'a.tar.gz'), 'v2 changed');
-    const uploadsBefore = h.fake.uploads().length;
-    const err = await publishRelease(h.options({ assets: list, draft: true })).catch((e) => e);
-    expect(err).toBeInstanceOf(RelsignError);
-    expect(err.message).toMatch(/asset a\.tar\.gz already exists on release v1\.2\.3 and its digest sha256:\w+ differs .*replace_existing_artifacts/);
-    expect(h.fake.uploads().length).toBe(uploadsBefore); // failed before uploading anything
-
-    const result = await publishRelease(h.options({ assets: list, replaceExistingArtifacts: true }));
+    h.logs.length = 0;
+    const result = await publishRelease(h.options({ assets: list }));
     expect(Object.fromEntries(result.assets.map((a) => [a.name, a.status]))).toEqual({ 'a.tar.gz': 'replaced', 'b.tar.gz': 'kept' });
     expect(rel.assets.find((a) => a.name === 'a.tar.gz')!.digest).toBe(sha('v2 changed'));
     expect(rel.assets).toHaveLength(2);
     expect(rel.draft).toBe(false);
+    expect(h.logs.filter((l) => l.startsWith('replacing asset a.tar.gz on draft v1.2.3'))).toHaveLength(1);
+    expect(h.logs.some((l) => l.includes('b.tar.gz') && l.startsWith('replacing'))).toBe(false);
+  });
+
+  it('a published release with a differing asset: one error naming replace_existing_artifacts, nothing uploaded; replaced with it', async () => {
+    const rel = h.fake.addRelease({ tag_name: 'v1.2.3', draft: false, immutable: false });
+    h.fake.addAsset(rel, { name: 'a.tar.gz', content: Buffer.from('v1') });
+    const list = await assets({ 'a.tar.gz': 'v2 changed', 'b.tar.gz': 'new' });
+    const err = await publishRelease(h.options({ assets: list })).catch((e) => e);
+    expect(err).toBeInstanceOf(RelsignError);
+    expect(err.message).toMatch(/asset a\.tar\.gz already exists on release v1\.2\.3 and its digest sha256:\w+ differs .*set release\.replace_existing_artifacts: true/);
+    expect(h.fake.uploads()).toHaveLength(0); // failed before uploading anything
+    expect(rel.assets[0]!.digest).toBe(sha('v1'));
+
+    const result = await publishRelease(h.options({ assets: list, replaceExistingArtifacts: true }));
+    expect(Object.fromEntries(result.assets.map((a) => [a.name, a.status]))).toEqual({ 'a.tar.gz': 'replaced', 'b.tar.gz': 'uploaded' });
+    expect(rel.assets.find((a) => a.name === 'a.tar.gz')!.digest).toBe(sha('v2 changed'));
+  });
+
+  it('a draft adopted by name for another tag (use_existing_draft) is not relsign\'s own: a differing asset is an error', async () => {
+    const other = h.fake.addRelease({ tag_name: 'next', name: 'v1.2.3', draft: true });
+    h.fake.addAsset(other, { name: 'a.tar.gz', content: Buffer.from('theirs') });
+    const list = await assets({ 'a.tar.gz': 'ours' });
+    const err = await publishRelease(h.options({ assets: list, useExistingDraft: true })).catch((e) => e);
+    expect(err).toBeInstanceOf(RelsignError);
+    expect(err.message).toMatch(/asset a\.tar\.gz already exists on release next .*replace_existing_artifacts/);
+    expect(other.assets[0]!.digest).toBe(sha('theirs'));
+  });
+
+  it('GitHub answers 201 but stores other bytes (wrong digest): the release stays a draft, no publish request, the error names the asset', async () => {
+    const list = await assets({ 'a.tar.gz': 'aaaa', 'b.tar.gz': 'bbbb' });
+    h.fake.failUpload('b.tar.gz', { kind: 'wrong-digest' });
+    const err = await publishRelease(h.options({ assets: list })).catch((e) => e);
+    expect(err).toBeInstanceOf(RelsignError);
+    expect(err.message).toMatch(/^verification failed: b\.tar\.gz has digest sha256:[0-9a-f]{64} on GitHub, sha256:[0-9a-f]{64} locally; release v1\.2\.3 is left as a draft/);
+    expect(h.fake.uploads().map((u) => u.status)).toEqual([201, 201]);
+    expect(h.fake.releases[0]!.draft).toBe(true);
+    expect(h.fake.requests.some((r) => r.method === 'PATCH')).toBe(false);
+  });
+
+  it('GitHub answers 201 but keeps a truncated copy (wrong size): the release stays a draft, no publish request, the error names the asset', async () => {
+    const list = await assets({ 'a.tar.gz': 'a'.repeat(5000) });
+    h.fake.failUpload('a.tar.gz', { kind: 'truncated', keep: 4000 });
+    const err = await publishRelease(h.options({ assets: list })).catch((e) => e);
+    expect(err).toBeInstanceOf(RelsignError);
+    expect(err.message).toMatch(/^verification failed: a\.tar\.gz has 4000 bytes on GitHub, 5000 locally/);
+    expect(h.fake.releases[0]!.draft).toBe(true);
+    expect(h.fake.requests.some((r) => r.method === 'PATCH')).toBe(false);
+  });
+
+  it('a re-run over a copy GitHub stored wrongly replaces it on the draft and publishes', async () => {
+    const list = await assets({ 'a.tar.gz': 'a'.repeat(5000) });
+    h.fake.failUpload('a.tar.gz', { kind: 'wrong-digest' });
+    await publishRelease(h.options({ assets: list })).catch(() => undefined);
+    const result = await publishRelease(h.options({ assets: list }));
+    expect(result.assets.map((a) => a.status)).toEqual(['replaced']);
+    expect(h.fake.releases[0]!.assets[0]!.digest).toBe(sha('a'.repeat(5000)));
+    expect(h.fake.releases[0]!.draft).toBe(false);
   });
 
   it('a published immutable release cannot change; identical re-run still passes', async () => {
@@ -240,7 +294,8 @@ describe('publishRelease against the fake GitHub', () => {
     opts.log = { ...opts.log!, info: (m) => (info(m), m.startsWith('created draft release') && ac.abort(new Error('SIGINT'))) };
     const err = await publishRelease(opts).catch((e) => e);
     expect(err).toBeInstanceOf(RelsignError);
-    expect(err.message).toMatch(/^release interrupted; release v1\.2\.3 is left as a draft .*re-run the same command/);
+    expect(err.message).toMatch(/^release interrupted; release v1\.2\.3 is left as a draft \(id \d+, http:\/\/127\.0\.0\.1:\d+\/acme\/widget\/releases\/tag\/untagged-\d+, nothing was published\); re-run the same command to resume it/);
+    expect(h.logs.some((l) => l.startsWith('WARN interrupted: release v1.2.3 is left as a draft (id '))).toBe(true);
     expect(h.fake.releases[0]!.draft).toBe(true);
     expect(h.fake.requests.some((r) => r.method === 'PATCH')).toBe(false);
   });

@@ -19,6 +19,10 @@ export interface ProxyHooks {
   intercept?(req: ProxiedRequest): { status: number; headers?: Record<string, string>; body?: string | Buffer } | undefined;
   /** Replace the registry's response body (return undefined to keep it). */
   transform?(req: ProxiedRequest, status: number, body: Buffer): Buffer | undefined;
+  /** Drop the connection without an answer (a reset) instead of forwarding. */
+  reset?(req: ProxiedRequest): boolean;
+  /** Keep request bodies in `requests` (default true; off for large uploads, `body` is then empty). */
+  recordBodies?: boolean;
 }
 
 export interface TestProxy {
@@ -37,7 +41,11 @@ export async function startProxy(targetHost: string, hooks: ProxyHooks = {}): Pr
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const seen: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
-      requests.push(seen);
+      requests.push(hooks.recordBodies === false ? { ...seen, body: Buffer.alloc(0) } : seen);
+      if (hooks.reset?.(seen)) {
+        req.socket.destroy();
+        return;
+      }
       const answer = hooks.intercept?.(seen);
       if (answer) {
         res.writeHead(answer.status, answer.headers ?? {});

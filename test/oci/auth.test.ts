@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/oci/client.js';
-import { dockerConfigCredentials, type Credential } from '../../src/oci/credentials.js';
+import { dockerConfigCredentials, insecureHosts, type Credential } from '../../src/oci/credentials.js';
 import { OCI_CONFIG, OCI_MANIFEST } from '../../src/oci/types.js';
 import { sha256, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -61,6 +61,17 @@ describe('Bearer token flow (token-auth registry)', () => {
     expect(scopes).toContain('repository:bearer/app:pull');
     // one token per scope set, reused across requests
     expect(new Set(scopes).size).toBe(scopes.length);
+  });
+
+  it('deletes a manifest with a delete-scoped token', async () => {
+    const client = new RegistryClient({ credentials: fixed({ username: 'bob', password: 'bob-Secret-pw' }) });
+    await roundTrip(client, reg.host, 'bearer/del');
+    const repo = { registry: reg.host, repository: 'bearer/del' };
+    const digest = (await client.headManifest(repo, 'latest'))!.digest;
+    reg.tokenRequests.length = 0;
+    await client.deleteManifest(repo, digest);
+    expect(reg.tokenRequests.map((r) => r.scopes.join(' '))).toEqual(['repository:bearer/del:delete']);
+    expect(await client.headManifest(repo, 'latest')).toBeUndefined();
   });
 
   it('asks pull on the mount source along with push on the target', async () => {
@@ -163,6 +174,10 @@ esac
     const { readFile } = await import('node:fs/promises');
     expect(await readFile(log, 'utf8')).toBe(reg.host);
     expect(await credentials('other.example')).toBeUndefined();
+  });
+
+  it('insecureHosts lists the hosts marked insecure, normalized', () => {
+    expect(insecureHosts([{ host: 'https://Reg.Internal:5000/v2/', insecure: true }, { host: 'ghcr.io' }, { host: 'r2', insecure: false }])).toEqual(['reg.internal:5000']);
   });
 
   it('relsign logins come before the docker config; docker.io matches https://index.docker.io/v1/', async () => {

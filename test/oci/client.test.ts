@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient } from '../../src/oci/client.js';
+import { MONOLITHIC_MAX, RegistryClient } from '../../src/oci/client.js';
 import { OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, OCI_INDEX } from '../../src/oci/types.js';
 import { sha256, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -91,6 +91,22 @@ describe('blobs', () => {
     }
     expect(count).toBe(size);
     expect(`sha256:${hash.digest('hex')}`).toBe(src.digest);
+  });
+
+  it('without a chunk size: one PUT up to 64 MiB, one streamed PATCH above (checked through a recording proxy)', async () => {
+    const { startProxy } = await import('../helpers/http-proxy.js');
+    const proxy = await startProxy(reg.host, { recordBodies: false });
+    try {
+      const small = Buffer.from('one put');
+      expect(await client.pushBlob({ registry: proxy.host, repository: 'blobs/default' }, { digest: sha256(small), size: small.length }, () => small)).toBe('uploaded');
+      const size = MONOLITHIC_MAX + 1;
+      const src = randomSource(size, 'default-large');
+      expect(await client.pushBlob({ registry: proxy.host, repository: 'blobs/default' }, { digest: src.digest, size }, src.open)).toBe('uploaded');
+      const uploads = proxy.requests.filter((r) => r.url.includes('/blobs/uploads/')).map((r) => `${r.method} ${r.headers['content-length'] ?? ''} ${r.headers['content-range'] ?? ''}`.trim());
+      expect(uploads).toEqual(['POST 0', `PUT ${small.length}`, 'POST 0', `PATCH ${size} 0-${size - 1}`, 'PUT 0']);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('pushes a Buffer larger than the chunk size in chunks', async () => {

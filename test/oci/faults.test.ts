@@ -124,6 +124,42 @@ describe('retries', () => {
     );
   });
 
+  it('a connection reset during the upload PUT restarts the upload; on a GET it is retried', async () => {
+    const data = randomBytes(4000);
+    let puts = 0;
+    let gets = 0;
+    await withProxy(
+      { reset: (req) => (req.method === 'PUT' && ++puts === 1) || (req.method === 'GET' && req.url.includes('/blobs/') && ++gets === 1) },
+      async (p) => {
+        let opened = 0;
+        const repo = { registry: p.host, repository: 'retry/reset' };
+        expect(await client().pushBlob(repo, { digest: sha256(data), size: data.length }, () => (opened++, Readable.from([data])))).toBe('uploaded');
+        expect(opened).toBe(2);
+        expect(Buffer.compare(await client().getBlobBytes(repo, sha256(data)), data)).toBe(0);
+        expect(gets).toBe(2);
+      },
+    );
+  });
+
+  it('a registry that drops a chunk (its Range does not advance) fails the upload with a clear error', async () => {
+    const data = randomBytes(3000);
+    let patches = 0;
+    await withProxy(
+      {
+        intercept: (req) =>
+          req.method === 'PATCH' && ++patches === 2
+            ? { status: 202, headers: { location: req.url, range: '0-999', 'content-length': '0' } }
+            : undefined,
+      },
+      async (p) => {
+        const err = (await client()
+          .pushBlob({ registry: p.host, repository: 'retry/range' }, { digest: sha256(data), size: data.length }, () => data, { chunkSize: 1000 })
+          .catch((e) => e)) as Error;
+        expect(err.message).toBe(`push ${p.host}/retry/range: blob ${sha256(data)}: registry holds 1000 bytes after a chunk ending at 2000`);
+      },
+    );
+  });
+
   it('429 with Retry-After and 500 on GET are retried; gives up after `retries` with the registry status', async () => {
     const { manifestDigest } = await seedImage('retry/get');
     let n = 0;
@@ -187,6 +223,36 @@ describe('redirects and connection errors', () => {
     } finally {
       front.close();
       storage.close();
+    }
+  });
+
+  it('reads referrers from a registry that has the API, filtering by artifactType when the registry did not', async () => {
+    const subject = sha256('subject');
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: OCI_MANIFEST, digest: sha256('sig'), size: 10, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' },
+        { mediaType: OCI_MANIFEST, digest: sha256('sbom'), size: 11, artifactType: 'application/spdx+json' },
+        { mediaType: OCI_MANIFEST, digest: 'not a digest' },
+      ],
+    };
+    const urls: string[] = [];
+    const fake = http.createServer((req, res) => {
+      urls.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
+      res.end(JSON.stringify(index));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(fake.address() as net.AddressInfo).port}`;
+    try {
+      const all = await client().getReferrers({ registry: host, repository: 'app' }, subject);
+      expect(all).toEqual({ supported: true, manifests: index.manifests.slice(0, 2) });
+      const sigs = await client().getReferrers({ registry: host, repository: 'app' }, subject, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+      expect(sigs.manifests.map((m) => m.digest)).toEqual([sha256('sig')]);
+      expect(urls[1]).toBe(`/v2/app/referrers/${subject}?artifactType=application%2Fvnd.dev.sigstore.bundle.v0.3%2Bjson`);
+    } finally {
+      fake.close();
     }
   });
 

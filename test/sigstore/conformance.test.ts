@@ -17,8 +17,10 @@
  * (checked below with the timestamp removed).
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { hasStackTrace, runCli } from '../helpers/cli.js';
 import { verifyBlob } from '../../src/sigstore/index.js';
@@ -138,5 +140,60 @@ describe("cosign's legacy bundle with a Rekor SET (containers/image fixture dir-
     await expect(verifyBlob(payload, { publicKey, bundle: tampered, ignoreTlog: true })).resolves.toBeDefined();
     const otherPayload = Buffer.from(payload.toString('utf8').replace('sha256:', 'sha256:0'));
     await expect(verifyBlob(otherPayload, { publicKey, bundle: legacy, trustedRoot })).rejects.toThrow(/^invalid signature: /);
+  });
+});
+
+/**
+ * Keyless `_fail` cases checked with --key: the key is the signing certificate's
+ * own public key (taken out with openssl), so every check except the bad part
+ * would pass — the rejection must come from the signature or digest itself.
+ */
+describe('sigstore-conformance _fail cases with --key (the key of the bundle\'s own signing certificate)', () => {
+  async function certKey(name: string, scratch: string): Promise<string> {
+    const b = JSON.parse(await readFile(join(SUITE, name, 'bundle.sigstore.json'), 'utf8')) as {
+      verificationMaterial: { certificate?: { rawBytes: string }; x509CertificateChain?: { certificates: { rawBytes: string }[] } };
+    };
+    const vm = b.verificationMaterial;
+    const der = Buffer.from(vm.certificate?.rawBytes ?? vm.x509CertificateChain!.certificates[0]!.rawBytes, 'base64');
+    const certFile = join(scratch, `${name}.crt`);
+    await writeFile(certFile, der);
+    const pub = join(scratch, `${name}.pub`);
+    await execa('openssl', ['x509', '-inform', 'DER', '-in', certFile, '-pubkey', '-noout', '-out', pub]);
+    return pub;
+  }
+
+  it('happy-path-v0.3 verifies with its certificate key (the method is sound); signature-mismatch_fail is rejected as an invalid signature', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'relsign-conf-'));
+    try {
+      const a = join(SUITE, 'a.txt');
+      const okKey = await certKey('happy-path-v0.3', scratch);
+      const ok = await runCli(['verify-blob', '--key', okKey, '--bundle', join(SUITE, 'happy-path-v0.3', 'bundle.sigstore.json'), '--insecure-ignore-tlog', a]);
+      expect(ok.code, ok.stderr).toBe(0);
+
+      const badKey = await certKey('signature-mismatch_fail', scratch);
+      const bad = await runCli(['verify-blob', '--key', badKey, '--bundle', join(SUITE, 'signature-mismatch_fail', 'bundle.sigstore.json'), '--insecure-ignore-tlog', a]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr.trim()).toMatch(/^relsign: invalid signature: the bundle's signature does not verify with signature-mismatch_fail\.pub$/);
+      expect(hasStackTrace(bad.stderr)).toBe(false);
+      // The library says why, by reason.
+      await expect(
+        verifyBlob(a, { publicKey: await readFile(badKey, 'utf8'), bundle: await readFile(join(SUITE, 'signature-mismatch_fail', 'bundle.sigstore.json'), 'utf8'), ignoreTlog: true }),
+      ).rejects.toMatchObject({ reason: 'invalid-signature' });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it.each(['wrong-material_fail', 'message-digest-mismatch_fail'])('%s is rejected (the signed digest is not the artifact\'s)', async (name) => {
+    const scratch = await mkdtemp(join(tmpdir(), 'relsign-conf-'));
+    try {
+      const key = await certKey(name, scratch);
+      const artifact = existsSync(join(SUITE, name, 'artifact')) ? join(SUITE, name, 'artifact') : join(SUITE, 'a.txt');
+      const r = await runCli(['verify-blob', '--key', key, '--bundle', join(SUITE, name, 'bundle.sigstore.json'), '--insecure-ignore-tlog', artifact]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(/^relsign: bundle digest mismatch: .* has sha256 [0-9a-f]{64}, the bundle signed [0-9a-f]{64}$/);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 });

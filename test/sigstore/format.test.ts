@@ -103,8 +103,10 @@ describe('malformed key files fail with one clear line', () => {
     [0, 8, 1, /positive integers/],
     [65536, 64, 1, /r must be/],
     [65536, 8, 1000, /p must be|r must be/],
-    [2 ** 20, 16, 1, /more than 1 GiB/],
-    [2 ** 20, 8, 16, /too long/],
+    [2 ** 20, 16, 1, /more than 256 MiB/],
+    [2 ** 20, 8, 16, /more than 256 MiB/],
+    [2 ** 16, 8, 16, /too long/],
+    [2 ** 20, 1, 16, /N must be below 2\^16 when r=1 \(RFC 7914\)/],
   ])('refuses scrypt N=%d r=%d p=%d instead of hanging', (N, r, p, msg) => {
     const started = Date.now();
     expect(() => parseEncryptedKeyPem(envelopePem(withParams(N, r, p)), 'evil.key')).toThrow(msg);

@@ -1,12 +1,13 @@
 /** The library API: Signer (decrypt once, sign many files concurrently) and verifyBlob's verdicts. */
 import { createHash, createPrivateKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { link, lstat, open, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { p256 } from '@noble/curves/nist.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobVerificationError, decodeSignature, generateKeyPair, Signer, verifyBlob } from '../../src/sigstore/index.js';
+import { RelsignError } from '../../src/util/errors.js';
 import { Scratch, vec } from './helpers.js';
 
 const scratch = new Scratch();
@@ -92,6 +93,26 @@ describe('Signer.signFile', () => {
     await verifyBlob(empty, { publicKey: signer.publicKeyPem, signature: e.signature, ignoreTlog: true });
   });
 
+  it('an aborted signal stops hashing mid-file with the signal\'s reason (a pipe that never ends)', async () => {
+    const fifo = join(await scratch.dir(), 'endless');
+    await execa('mkfifo', [fifo]);
+    const ac = new AbortController();
+    const reason = new RelsignError('interrupted (Ctrl-C)', { exitCode: 130 });
+    const signing = signer.signFile(fifo, { signal: ac.signal });
+    signing.catch(() => undefined);
+    // The writer keeps the pipe open: without the abort check, hashing would wait forever.
+    const writer = await open(fifo, 'w');
+    try {
+      await writer.write(Buffer.alloc(4096, 1));
+      await new Promise((r) => setTimeout(r, 50));
+      ac.abort(reason);
+      await writer.write(Buffer.alloc(4096, 2));
+      await expect(signing).rejects.toBe(reason);
+    } finally {
+      await writer.close();
+    }
+  });
+
   it('a directory or missing file is a one-line error', async () => {
     await expect(signer.signFile(dir)).rejects.toThrow(`cannot read ${dir}: is a directory`);
     await expect(signer.signFile(join(dir, 'nope'))).rejects.toThrow('no such file');
@@ -119,6 +140,26 @@ describe('Signer.signFile', () => {
     });
     expect((await readdir(out)).sort()).toEqual(['a.bundle', 'a.der', 'a.sig', 'a.sigstore.json']);
   });
+
+  it('replaces an output by rename: never writes through a symlink or into a shared inode at the final name', async () => {
+    const sig = await signer.signFile(file);
+    const out = await scratch.dir();
+    const outside = await scratch.dir();
+    // A symlink planted at the signature's name must be replaced, not followed.
+    await writeFile(join(outside, 'victim.txt'), 'not a signature\n');
+    await symlink(join(outside, 'victim.txt'), join(out, 'b.sig'));
+    await signer.writeSignature(join(out, 'b.sig'), sig);
+    expect(await readFile(join(outside, 'victim.txt'), 'utf8')).toBe('not a signature\n');
+    expect((await lstat(join(out, 'b.sig'))).isSymbolicLink()).toBe(false);
+    expect(await readFile(join(out, 'b.sig'), 'utf8')).toBe(sig.signature.toString('base64'));
+    // An old signature that another name still links to keeps its bytes (readers never see a half-written file).
+    await writeFile(join(out, 'c.sigstore.json'), 'old bundle');
+    await link(join(out, 'c.sigstore.json'), join(out, 'c.previous'));
+    await signer.writeBundle(join(out, 'c.sigstore.json'), sig);
+    expect(await readFile(join(out, 'c.previous'), 'utf8')).toBe('old bundle');
+    expect(JSON.parse(await readFile(join(out, 'c.sigstore.json'), 'utf8'))).toMatchObject({ messageSignature: { signature: sig.signature.toString('base64') } });
+    expect((await readdir(out)).sort()).toEqual(['b.sig', 'c.previous', 'c.sigstore.json']);
+  });
 });
 
 describe('verifyBlob', () => {
@@ -127,13 +168,23 @@ describe('verifyBlob', () => {
   it('accepts every form of the signature: DER bytes, base64 text with a newline, raw r||s, high-S', async () => {
     const sig = await signer.signFile(file);
     const pub = signer.publicKeyPem;
-    await verifyBlob(file, { ...opts, publicKey: pub, signature: sig.signature });
-    await verifyBlob(file, { ...opts, publicKey: pub, signature: Buffer.from(`${sig.signature.toString('base64')}\n`) });
-    await verifyBlob(file, { ...opts, publicKey: pub, signature: sig.signature.toString('base64') });
     const parsed = p256.Signature.fromBytes(sig.signature, 'der');
-    await verifyBlob(file, { ...opts, publicKey: pub, signature: Buffer.from(parsed.toBytes('compact')) });
     const highS = new p256.Signature(parsed.r, p256.Point.Fn.ORDER - parsed.s);
-    await verifyBlob(file, { ...opts, publicKey: pub, signature: Buffer.from(highS.toBytes('der')) });
+    const forms = [
+      sig.signature,
+      Buffer.from(`${sig.signature.toString('base64')}\n`),
+      sig.signature.toString('base64'),
+      Buffer.from(parsed.toBytes('compact')),
+      Buffer.from(highS.toBytes('der')),
+    ];
+    const expected = { format: 'signature', digestAlgorithm: 'sha256', digest: sig.digest, tlogVerified: false };
+    const tampered = join(dir, 'tampered-forms');
+    await writeFile(tampered, Buffer.concat([await readFile(file), Buffer.from('x')]));
+    for (const signature of forms) {
+      expect(await verifyBlob(file, { ...opts, publicKey: pub, signature })).toEqual(expected);
+      // The same form is refused for a file it does not sign.
+      await expect(verifyBlob(tampered, { ...opts, publicKey: pub, signature })).rejects.toThrow(/^invalid signature/);
+    }
   });
 
   it('names each failure', async () => {
@@ -205,8 +256,16 @@ describe('verifyBlob', () => {
 
   it('generateKeyPair output signs and verifies end to end', async () => {
     const pems = await generateKeyPair('pw');
+    expect(pems.privateKeyPem).toMatch(/^-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n/);
     const s = await Signer.loadPem(pems.privateKeyPem, 'pw', 'cosign.key');
+    expect(s.publicKeyPem).toBe(pems.publicKeyPem);
     const sig = await s.signFile(file);
-    await verifyBlob(file, { ...opts, publicKey: pems.publicKeyPem, bundle: s.bundle(sig) });
+    expect(await verifyBlob(file, { ...opts, publicKey: pems.publicKeyPem, bundle: s.bundle(sig) })).toMatchObject({
+      format: 'sigstore-bundle',
+      digestAlgorithm: 'sha256',
+      digest: createHash('sha256').update(await readFile(file)).digest(),
+    });
+    await expect(verifyBlob(file, { ...opts, publicKey: Signer.generate().publicKeyPem, bundle: s.bundle(sig) })).rejects.toThrow(/invalid signature/);
+    await expect(Signer.loadPem(pems.privateKeyPem, 'wrong', 'cosign.key')).rejects.toThrow(/incorrect password/);
   });
 });

@@ -1,12 +1,11 @@
 import { stat } from 'node:fs/promises';
-import { basename, isAbsolute, posix, relative, resolve, sep } from 'node:path';
-import { globby } from 'globby';
-import { checkGlob } from '../../util/glob.js';
+import { basename, posix, relative, sep } from 'node:path';
 import type { ArchiveFileConfig } from '../../config/types.js';
 import type { Artifact } from '../../pipeline/artifacts.js';
 import type { Context } from '../../pipeline/context.js';
 import { render } from '../../pipeline/template-data.js';
 import { RelsignError } from '../../util/errors.js';
+import { globBase, globInProject } from '../../util/glob.js';
 import type { ArchiveEntry } from './writer.js';
 
 /** GoReleaser's default `files`: license/readme/changelog in any letter case, top level only. */
@@ -29,14 +28,6 @@ export function archivePath(path: string, where: string): string {
   }
   if (norm === '.' || norm === '') throw new RelsignError(`${where}: empty path inside the archive`);
   return norm;
-}
-
-/** The part of a glob before its first wildcard, as a folder: `docs/**\/*.md` → `docs`; a plain path → its folder. */
-function globBase(pattern: string): string {
-  const parts = pattern.split('/');
-  const i = parts.findIndex((p) => /[*?[\]{}()!]/.test(p));
-  if (i === -1) return posix.dirname(pattern);
-  return parts.slice(0, i).join('/') || '.';
 }
 
 /**
@@ -74,26 +65,17 @@ export async function resolveFiles(
       }
     }
     const mode = info.mode ?? FILE_MODE;
-    checkGlob(src, `${w}.src`);
-    const matches = (
-      await globby(src, {
-        cwd: ctx.cwd,
-        dot: true,
-        onlyFiles: true,
-        followSymbolicLinks: true,
-        caseSensitiveMatch: !isDefault,
-        ignore,
-      })
-    ).sort();
+    const matches = await globInProject(ctx.cwd, src, `${w}.src`, { dot: true, caseSensitiveMatch: !isDefault, ignore });
     if (matches.length === 0 && !isDefault) ctx.log.warn(`${w}.src: no files matched ${JSON.stringify(src)}`);
     const base = globBase(src);
-    for (const m of matches) {
+    for (const { match: m, real } of matches) {
       let dest: string;
       if (cfg.strip_parent) dest = posix.join(dst ?? '', basename(m));
       else if (dst !== undefined) dest = posix.join(dst, posix.relative(base, m));
       else dest = m;
       dest = archivePath(dest, `${w}${dst !== undefined ? '.dst' : '.src'}`);
-      const abs = isAbsolute(m) ? m : resolve(ctx.cwd, m);
+      // The real path: what was checked is what is read, even if a symlink changes meanwhile.
+      const abs = real;
       const first = seen.get(dest);
       if (first !== undefined) {
         if (first !== abs) ctx.log.warn(`${w}: ${dest} is already in the archive (from ${relative(ctx.cwd, first)}); keeping the first`);

@@ -5,11 +5,12 @@ import type { Artifact } from '../../pipeline/artifacts.js';
 import { UPLOADABLE_TYPES } from '../../pipeline/artifacts.js';
 import { isSkipped, type Context } from '../../pipeline/context.js';
 import type { Stage } from '../../pipeline/stage.js';
+import { checkArtifactName } from '../../pipeline/artifact-name.js';
 import { render } from '../../pipeline/template-data.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { RelsignError } from '../../util/errors.js';
 import { BINARY_MODE, archivePath, resolveFiles } from './files.js';
-import { writeArchive, type ArchiveEntry, type FileFormat } from './writer.js';
+import { describeFsError, writeArchive, type ArchiveEntry, type FileFormat } from './writer.js';
 
 export { archivePath, resolveFiles } from './files.js';
 export { writeArchive, portableGzip, type ArchiveEntry, type FileFormat } from './writer.js';
@@ -118,6 +119,7 @@ export const archiveStage: Stage = {
             for (const b of group.binaries) {
               const base = render(ctx, a.name_template, `${where}.name_template`, { artifact: b });
               const name = b.os === 'windows' && !base.toLowerCase().endsWith('.exe') ? `${base}.exe` : base;
+              checkArtifactName(name, `${where}.name_template`);
               checkName(name, names, `${where}.name_template`);
               uploadables.push({
                 type: 'uploadable_binary',
@@ -135,10 +137,7 @@ export const archiveStage: Stage = {
           }
           const base = render(ctx, a.name_template, `${where}.name_template`, { artifact: group.fields });
           if (!base) throw new RelsignError(`${where}.name_template: rendered to an empty name`);
-          const name = `${base}.${EXT[format]}`;
-          if (name.includes('/') || name.includes('\\')) {
-            throw new RelsignError(`${where}.name_template: archive name ${JSON.stringify(name)} must not contain a path separator`);
-          }
+          const name = checkArtifactName(`${base}.${EXT[format]}`, `${where}.name_template`);
           checkName(name, names, `${where}.name_template`);
           const path = join(ctx.distDir, name);
           if (await stat(path).catch(() => undefined)) {
@@ -155,10 +154,9 @@ export const archiveStage: Stage = {
       if (ctx.signal.aborted) throw new RelsignError(`archives: cancelled before ${job.name}`);
       ctx.log.info(`  archiving ${job.name}`);
       try {
-        await writeArchive(job.format, job.path, job.entries);
+        await writeArchive(job.format, job.path, job.entries, ctx.signal);
       } catch (err) {
-        if (err instanceof RelsignError) throw err;
-        throw new RelsignError(`${job.where}: creating ${job.name} failed: ${(err as Error).message}`, { cause: err });
+        throw new RelsignError(`${job.where}: creating ${job.name} failed: ${describeFsError(err)}`, { cause: err });
       }
     });
     for (const u of uploadables) ctx.artifacts.add(u);

@@ -1,9 +1,8 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { Transform, Writable, type TransformCallback } from 'node:stream';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createDeflateRaw } from 'node:zlib';
-import type { ArchiveEntry } from './writer.js';
+import { openOutput, readExactly, type ArchiveEntry } from './writer.js';
 
 /**
  * A streaming zip writer on node:zlib (deflate and the native crc32).
@@ -46,12 +45,25 @@ interface Written {
   zip64: boolean;
 }
 
-export async function writeZip(target: string, entries: readonly ArchiveEntry[], level: number): Promise<void> {
-  const out = createWriteStream(target, { mode: 0o644 });
+export async function writeZip(target: string, entries: readonly ArchiveEntry[], level: number, signal?: AbortSignal): Promise<void> {
+  const out = await openOutput(target);
+  // Every wait on `out` also ends when it fails (a full disk): nothing waits for a 'drain' that never comes.
+  let outError: Error | undefined;
+  const failed = new Promise<never>((_, reject) =>
+    out.on('error', (err) => {
+      outError ??= err;
+      reject(err);
+    }),
+  );
+  failed.catch(() => undefined);
+  const drained = async (): Promise<void> => {
+    await Promise.race([once(out, 'drain'), failed]);
+  };
   let offset = 0;
   const write = async (buf: Buffer): Promise<void> => {
+    if (outError) throw outError;
     offset += buf.length;
-    if (!out.write(buf)) await once(out, 'drain');
+    if (!out.write(buf)) await drained();
   };
   const done: Written[] = [];
   try {
@@ -94,16 +106,15 @@ export async function writeZip(target: string, entries: readonly ArchiveEntry[],
         write(chunk: Buffer, _enc, cb) {
           csize += chunk.length;
           offset += chunk.length;
-          if (out.write(chunk)) cb();
-          else out.once('drain', () => cb());
+          if (outError) cb(outError);
+          else if (out.write(chunk)) cb();
+          else drained().then(() => cb(), cb);
         },
       });
-      const source = createReadStream(e.src, { highWaterMark: READ_CHUNK });
+      // Exactly the size on disk when listed: a file that grows or shrinks meanwhile fails here.
+      const source = Readable.from(readExactly(e, signal), { objectMode: false });
       if (method === 8) await pipeline(source, measure, createDeflateRaw({ level, chunkSize: DEFLATE_CHUNK }), sink);
       else await pipeline(source, measure, sink);
-      if (usize !== usizeKnown) {
-        throw new Error(`${e.src} changed size while being archived`);
-      }
 
       const desc = Buffer.alloc(zip64 ? 24 : 16);
       desc.writeUInt32LE(DESCRIPTOR_SIG, 0);
@@ -171,7 +182,7 @@ export async function writeZip(target: string, entries: readonly ArchiveEntry[],
     eocd.writeUInt32LE(Math.min(cdStart, MAX32), 16);
     await write(eocd);
     out.end();
-    await once(out, 'finish');
+    await Promise.race([once(out, 'finish'), failed]);
   } catch (err) {
     out.destroy();
     throw err;

@@ -5,10 +5,29 @@ import type { Context } from '../../pipeline/context.js';
 import { templateData } from '../../pipeline/template-data.js';
 import type { Signer } from '../../sigstore/index.js';
 import { renderTemplate, TemplateError } from '../../template/index.js';
-import { RelsignError } from '../../util/errors.js';
+import { abortReason, RelsignError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import type { SignOutputs } from './cmd.js';
 import type { SignResolver } from './resolve.js';
+
+/**
+ * Why a key reference can never work with signer: builtin, or undefined.
+ * It reads key files and `env://VAR`; KMS and Kubernetes references
+ * (`k8s://`, `awskms://`, `gcpkms://`, `hashivault://`, `azurekms://`,
+ * `pkcs11:`) need cosign (signer: cmd).
+ */
+export function unusableKeyRef(keyRef: string): string | undefined {
+  if (keyRef === 'env://') return '"env://" names no environment variable (use env://VAR)';
+  if (keyRef.startsWith('env://')) {
+    const name = keyRef.slice('env://'.length);
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? undefined : `${JSON.stringify(keyRef)}: ${JSON.stringify(name)} is not an environment variable name`;
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(keyRef) ?? /^(pkcs11):/i.exec(keyRef);
+  if (scheme) {
+    return `${scheme[0]!.toLowerCase()} keys are not supported by signer: builtin (use a key file or env://VAR, or signer: cmd with cosign)`;
+  }
+  return undefined;
+}
 
 /**
  * Loaded signers, per run: a key is decrypted (scrypt) once per pipeline,
@@ -30,7 +49,9 @@ export class BuiltinSigners {
 
   async sign(cfg: SignConfig, where: string, r: SignResolver): Promise<SignOutputs> {
     const signer = await this.signerFor(cfg, where);
-    const sig = await signer.signFile(resolve(this.ctx.cwd, r.artifact.path));
+    const sig = await signer.signFile(resolve(this.ctx.cwd, r.artifact.path), { signal: this.ctx.signal });
+    // Interrupted while the last chunk was hashed: write nothing more.
+    if (this.ctx.signal.aborted) throw abortReason(this.ctx.signal);
     const outputs: SignOutputs = {};
     if (r.vars.signature) {
       // base64 DER, exactly what `cosign sign-blob --output-signature` writes.
@@ -64,6 +85,10 @@ export class BuiltinSigners {
 
   private async load(cfg: SignConfig, where: string, keyRef: string): Promise<Signer> {
     const { Signer } = await import('../../sigstore/index.js');
+    // A reference relsign cannot read is a config error, also under --snapshot: signing
+    // with a throwaway key instead would hide it until the real release.
+    const unusable = unusableKeyRef(keyRef);
+    if (unusable) throw new RelsignError(`${where}.key: ${unusable}`);
     const missing = await this.keyMissing(keyRef);
     if (missing) {
       if (!this.ctx.options.snapshot) throw new RelsignError(`${where}.key: ${missing}`);
@@ -83,7 +108,9 @@ export class BuiltinSigners {
     if (!keyRef) return 'no key configured';
     if (keyRef.startsWith('env://')) {
       const name = keyRef.slice('env://'.length);
-      return this.ctx.env[name] ? undefined : `${keyRef}: environment variable ${name} is not set`;
+      const value = this.ctx.env[name];
+      if (value === undefined) return `${keyRef}: environment variable ${name} is not set`;
+      return value.trim() ? undefined : `${keyRef}: environment variable ${name} is empty`;
     }
     try {
       await access(resolve(this.ctx.cwd, keyRef));

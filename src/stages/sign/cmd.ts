@@ -1,10 +1,10 @@
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { execa } from 'execa';
 import type { SignConfig } from '../../config/types.js';
 import type { Context } from '../../pipeline/context.js';
 import { renderFlag } from '../../pipeline/template-data.js';
-import { RelsignError } from '../../util/errors.js';
+import { abortReason, RelsignError } from '../../util/errors.js';
 import type { SignResolver } from './resolve.js';
 
 export interface SignOutputs {
@@ -32,19 +32,29 @@ export async function signWithCommand(ctx: Context, cfg: SignConfig, where: stri
   const shown = ctx.redactor.redact([file, ...args].join(' '));
   const showOutput = ctx.log.verbose || renderFlag(ctx, cfg.output, `${where}.output`, { env: r.env });
   ctx.log.debug(`${where}: ${shown}`);
-  const result = await execa(file, args, {
+  // The signer writes its outputs itself, so a failed or interrupted run may leave
+  // a partial file under the final name: those declared outputs are removed.
+  const declared = [r.vars.signature, r.vars.certificate].filter((p): p is string => !!p).map((p) => resolve(ctx.cwd, p));
+  const subprocess = execa(file, args, {
     cwd: ctx.cwd,
     env: r.env,
     extendEnv: false,
     reject: false,
     all: true,
-    cancelSignal: ctx.signal,
+    // Its own process group, so an interrupt stops the whole tree (a script's children too).
+    detached: true,
     ...(input !== undefined
       ? { input }
       : cfg.stdin_file
         ? { inputFile: resolve(ctx.cwd, cfg.stdin_file) }
         : { stdin: 'ignore' as const }),
   });
+  const result = await untilDoneOrAborted(subprocess, ctx.signal);
+  if (ctx.signal.aborted) {
+    await removeAll(declared);
+    throw abortReason(ctx.signal);
+  }
+  if (result.failed) await removeAll(declared);
   const output = ctx.redactor.redact(String(result.all ?? '').trimEnd());
   if (output && showOutput) for (const line of output.split('\n')) ctx.log.info(`    ${line}`);
   if (result.failed) {
@@ -66,6 +76,41 @@ export async function signWithCommand(ctx: Context, cfg: SignConfig, where: stri
     outputs.certificate = r.vars.certificate;
   }
   return outputs;
+}
+
+/** Grace period between SIGTERM and SIGKILL for an interrupted signer's process group. */
+const KILL_GRACE_MS = 2000;
+
+/** Waits for the signer; on abort, SIGTERM its process group, then SIGKILL if it lingers. */
+async function untilDoneOrAborted<T>(subprocess: Promise<T> & { pid?: number }, signal: AbortSignal): Promise<T> {
+  let force: NodeJS.Timeout | undefined;
+  const killGroup = (sig: NodeJS.Signals): void => {
+    if (subprocess.pid === undefined) return;
+    try {
+      process.kill(-subprocess.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  const onAbort = (): void => {
+    killGroup('SIGTERM');
+    force = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+    force.unref();
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await subprocess;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    if (force) clearTimeout(force);
+    // The leader has exited; make sure nothing it started keeps writing.
+    if (signal.aborted) killGroup('SIGKILL');
+  }
+}
+
+async function removeAll(paths: readonly string[]): Promise<void> {
+  await Promise.all(paths.map((p) => rm(p, { force: true })));
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -76,7 +76,7 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
       const outputs = cfg.signer === 'builtin' ? await builtin.sign(cfg, where, r) : await signWithCommand(ctx, cfg, where, r);
       ctx.log.info(`  signed ${docker ? `${artifact.path}@${r.vars.digest}` : artifact.name}${describeOutputs(outputs)}`);
       return { artifact, resolver: r, outputs };
-    });
+    }, { signal: ctx.signal });
     // Registered after the whole entry, in input order: deterministic artifacts.json.
     for (const { artifact, resolver, outputs } of results) register(ctx, cfg, artifact, resolver, outputs);
   }
