@@ -62,7 +62,7 @@ describe('relsign init on a Node.js package', () => {
     expect(init.stdout).toMatch(/^wrote \.gitlab-ci\.yml$/m);
     const config = await readFile(join(r.dir, 'relsign.config.yaml'), 'utf8');
     expect(config).toMatch(/^# .*Node\.js package with "bin" \(greet\)/m);
-    expect(config).toMatch(/^project_name: greet$/m);
+    expect(config).toMatch(/^project_name: "greet"$/m);
 
     const check = await runCli(['check'], { cwd: r.dir });
     expect(check.code, check.stderr).toBe(0);
@@ -212,6 +212,23 @@ describe('relsign init on a Go-shaped project (no Go toolchain: a recording `go`
   });
 });
 
+describe('relsign init with names YAML would read as other types', () => {
+  it('module "true" with cmd/null and cmd/123: every name stays a string and check accepts the config', async () => {
+    const r = await repo({
+      'go.mod': 'module example.com/true\n',
+      'main.go': 'package main\n',
+      'cmd/null/main.go': 'package main\n',
+      'cmd/123/main.go': 'package main\n',
+    });
+    expect((await runCli(['init'], { cwd: r.dir })).code).toBe(0);
+    const config = parse(await readFile(join(r.dir, 'relsign.config.yaml'), 'utf8')) as { project_name: unknown; builds: Array<{ id: unknown; binary: unknown }> };
+    expect(config.project_name).toBe('true');
+    expect(config.builds.map((b) => [b.id, b.binary])).toEqual([['true', 'true'], ['123', '123'], ['null', 'null']]);
+    const check = await runCli(['check'], { cwd: r.dir });
+    expect(check.code, check.stderr).toBe(0);
+  });
+});
+
 describe('relsign init never overwrites', () => {
   it('stops with one line naming the file and --force, writes nothing; --force replaces', async () => {
     const r = await repo({ ...GO_PROJECT, 'relsign.config.yaml': 'project_name: mine\n' });
@@ -227,7 +244,7 @@ describe('relsign init never overwrites', () => {
 
     const forced = await runCli(['init', '--github', '--force'], { cwd: r.dir });
     expect(forced.code, forced.stderr).toBe(0);
-    expect(await readFile(join(r.dir, 'relsign.config.yaml'), 'utf8')).toMatch(/^project_name: tool$/m);
+    expect(await readFile(join(r.dir, 'relsign.config.yaml'), 'utf8')).toMatch(/^project_name: "tool"$/m);
     expect(await readdir(r.dir)).not.toContainEqual(expect.stringMatching(/^\.relsign-tmp-/));
   });
 

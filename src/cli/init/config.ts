@@ -40,7 +40,7 @@ function goBuilds(info: ProjectInfo): string[] {
   ];
   for (const m of info.go!.mains) {
     out.push(
-      `  - id: ${m.binary}`,
+      `  - id: ${q(m.binary)}`,
       '    cmd:',
       '      - go',
       '      - build',
@@ -51,7 +51,7 @@ function goBuilds(info: ProjectInfo): string[] {
       `      - ${m.pkg}`,
       '    env: [CGO_ENABLED=0]',
       `    targets: [${GO_TARGETS.join(', ')}]`,
-      `    binary: ${m.binary}`,
+      `    binary: ${q(m.binary)}`,
     );
   }
   return out;
@@ -62,10 +62,10 @@ function cargoBuild(info: ProjectInfo): string[] {
   return [
     '  # cargo builds for the machine it runs on; add targets with `cross` or',
     '  # `cargo build --target` and copy target/<triple>/release/<bin> to $RELSIGN_OUTPUT.',
-    `  - id: ${bin}`,
+    `  - id: ${q(bin)}`,
     `    cmd: [sh, -c, ${q(`set -e; cargo build --release --locked; cp target/release/${bin} "$RELSIGN_OUTPUT"`)}]`,
     '    targets: [linux_amd64]',
-    `    binary: ${bin}`,
+    `    binary: ${q(bin)}`,
   ];
 }
 
@@ -73,10 +73,10 @@ function makeBuild(info: ProjectInfo): string[] {
   return [
     `  # \`make ${info.make!.target}\` must write the binary to $RELSIGN_OUTPUT (relsign also`,
     '  # sets GOOS/GOARCH and RELSIGN_OS/RELSIGN_ARCH for the target).',
-    `  - id: ${info.name}`,
-    `    cmd: [make, ${info.make!.target}]`,
+    `  - id: ${q(info.name)}`,
+    `    cmd: [make, ${q(info.make!.target)}]`,
     '    targets: [linux_amd64]',
-    `    binary: ${info.name}`,
+    `    binary: ${q(info.name)}`,
   ];
 }
 
@@ -115,7 +115,7 @@ export function renderConfig(info: ProjectInfo, o: InitOptions): string {
     '#            `npx relsign release --clean`. Every key is described in',
     '#            node_modules/relsign/docs/configuration.md.',
     'version: 2',
-    `project_name: ${info.name}`,
+    `project_name: ${q(info.name)}`,
     '',
   );
   if (builds.length > 0) lines.push('builds:', ...builds, '');
@@ -125,7 +125,7 @@ export function renderConfig(info: ProjectInfo, o: InitOptions): string {
       'archives:',
       '  # One archive per target with the binaries and these files; zip for Windows.',
       '  - id: default',
-      `    ids: [${native.join(', ')}]`,
+      `    ids: [${native.map(q).join(', ')}]`,
       '    formats: [tar.gz]',
       '    format_overrides:',
       '      - goos: windows',
@@ -157,7 +157,7 @@ export function renderConfig(info: ProjectInfo, o: InitOptions): string {
       '# writes it to dist/images/ only; a release pushes it (CI logs in to the registry).',
       'images:',
       '  - id: default',
-      `    ids: [${native.join(', ')}]`,
+      `    ids: [${native.map(q).join(', ')}]`,
       `    repository: ${q(o.image)}`,
       `    tags: [${q('{{ .Version }}')}, latest]`,
       '    platforms: [linux/amd64, linux/arm64]',
