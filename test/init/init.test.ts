@@ -212,6 +212,30 @@ describe('relsign init on a Go-shaped project (no Go toolchain: a recording `go`
   });
 });
 
+describe('relsign init on Cargo and Makefile projects', () => {
+  it('a Cargo binary: cargo build --release, copied to RELSIGN_OUTPUT; check accepts it', async () => {
+    const r = await repo({ 'Cargo.toml': '[package]\nname = "ripper"\nversion = "0.1.0"\n', 'src/main.rs': 'fn main() {}\n' });
+    expect((await runCli(['init'], { cwd: r.dir })).code).toBe(0);
+    const config = parse(await readFile(join(r.dir, 'relsign.config.yaml'), 'utf8')) as { project_name: string; builds: Array<{ id: string; cmd: string[] }> };
+    expect(config.project_name).toBe('ripper');
+    expect(config.builds).toEqual([expect.objectContaining({ id: 'ripper', cmd: ['sh', '-c', 'set -e; cargo build --release --locked; cp target/release/ripper "$RELSIGN_OUTPUT"'] })]);
+    expect((await runCli(['check'], { cwd: r.dir })).code).toBe(0);
+  });
+
+  it('a Makefile with a build target (and nothing else): make build, and a snapshot runs it', async () => {
+    const r = await repo({ Makefile: 'build:\n\tprintf built > "$$RELSIGN_OUTPUT"\n' });
+    expect((await runCli(['init'], { cwd: r.dir })).code).toBe(0);
+    const config = parse(await readFile(join(r.dir, 'relsign.config.yaml'), 'utf8')) as { builds: Array<{ cmd: string[] }> };
+    expect(config.builds.map((b) => b.cmd)).toEqual([['make', 'build']]);
+    expect((await runCli(['check'], { cwd: r.dir })).code).toBe(0);
+    await r.commit('chore: relsign');
+    const rel = await runCli(['release', '--snapshot', '--clean'], { cwd: r.dir, env: noKey });
+    expect(rel.code, rel.stderr).toBe(0);
+    const archive = (await readdir(join(r.dir, 'dist'))).find((f) => f.endsWith('_linux_amd64.tar.gz'))!;
+    expect((await execa('tar', ['-xzOf', join(r.dir, 'dist', archive)])).stdout).toBe('built');
+  });
+});
+
 describe('relsign init with names YAML would read as other types', () => {
   it('module "true" with cmd/null and cmd/123: every name stays a string and check accepts the config', async () => {
     const r = await repo({

@@ -13,9 +13,9 @@ export const q = (s: string): string => JSON.stringify(s);
 
 const GO_TARGETS = ['linux_amd64', 'linux_arm64', 'darwin_amd64', 'darwin_arm64', 'windows_amd64'];
 
-/** The build ids whose Linux binaries an image can take. */
+/** The ids of builds that make native binaries (archived; an image can take their Linux ones). */
 export function nativeBuildIds(info: ProjectInfo): string[] {
-  return [...(info.go?.mains.map((m) => m.binary) ?? []), ...(info.cargo ? [info.cargo.binary] : [])];
+  return [...(info.go?.mains.map((m) => m.binary) ?? []), ...(info.cargo ? [info.cargo.binary] : []), ...(info.make ? [info.name] : [])];
 }
 
 function nodeBuild(info: ProjectInfo): string[] {
