@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerCheck } from './check.js';
 import { registerGenerateKeyPair } from './generate-key-pair.js';
 import { registerImportKeyPair } from './import-key-pair.js';
+import { registerInit } from './init.js';
 import { registerRelease } from './release.js';
 import { registerSign } from './sign.js';
 import { registerSignBlob } from './sign-blob.js';
@@ -16,6 +17,7 @@ import { registerVerifyBlob } from './verify-blob.js';
 export function registerCommands(program: Command): void {
   registerRelease(program);
   registerCheck(program);
+  registerInit(program);
   registerGenerateKeyPair(program);
   registerImportKeyPair(program);
   registerSignBlob(program);
