@@ -123,6 +123,8 @@ export interface SignConfig {
   /** `cmd` runs an external signer (gpg, cosign...); `builtin` signs in-process, cosign-compatible. */
   signer: 'cmd' | 'builtin';
   cmd?: string;
+  /** With `cmd: cosign`: `builtin` runs it in-process, `path` needs the real cosign, `auto` (default) falls back to builtin. */
+  cosign?: 'auto' | 'builtin' | 'path';
   args: string[];
   signature: string;
   certificate?: string;
