@@ -6,6 +6,7 @@ import { checksumStage } from './checksum.js';
 import { cleanStage, distStage } from './dist.js';
 import { envStage } from './env.js';
 import { gitStage } from './git.js';
+import { preflightStage } from './preflight.js';
 import { imagesStage } from './images.js';
 import { artifactsJsonStage, metadataStage } from './metadata.js';
 import { sourceStage } from './source.js';
@@ -23,6 +24,7 @@ export function releaseStages(): Stage[] {
     cleanStage,
     envStage,
     gitStage,
+    preflightStage,
     beforeStage,
     distStage,
     metadataStage,

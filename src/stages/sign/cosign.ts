@@ -4,11 +4,11 @@ import { delimiter, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { access, constants } from 'node:fs/promises';
 import type { SignConfig } from '../../config/types.js';
 import type { Context } from '../../pipeline/context.js';
-import { isCosignCommand, parseCosignArgs, type ParsedCosignArgs } from '../../sigstore/cosign-args.js';
+import { cosignArgsProblem, isCosignCommand, parseCosignArgs, type ParsedCosignArgs } from '../../sigstore/cosign-args.js';
 import { RelsignError } from '../../util/errors.js';
 import type { BuiltinSigners } from './builtin.js';
 import type { SignOutputs } from './cmd.js';
-import type { SignResolver } from './resolve.js';
+import { SignResolver } from './resolve.js';
 
 /** Where `file` resolves on PATH, or undefined. A name with a slash is checked as a path. */
 export async function whichCommand(file: string, env: Record<string, string | undefined>, cwd: string): Promise<string | undefined> {
@@ -82,7 +82,7 @@ export async function signWithCosignInProcess(
     throw new RelsignError(`${where}.args: cosign ${parsed.command} takes exactly one ${docker ? 'image' : 'file'}, got ${parsed.positionals.length}`);
   }
   const { password, id } = await passwordFor(ctx, cfg, where, r);
-  const ref = keyRef.startsWith('env://') || keyRef.includes('://') ? keyRef : relative(ctx.cwd, resolve(ctx.cwd, keyRef)) || keyRef;
+  const ref = normalizeKeyRef(ctx, keyRef);
   const signer = await builtin.signerForKey(ref, password, id, where);
 
   if (docker) {
@@ -153,4 +153,25 @@ function insideProject(ctx: Context, p: string, where: string, what: string): st
 
 function digestOf(source: string, password: string): string {
   return `${source}:${createHash('sha256').update(password).digest('hex')}`;
+}
+
+function normalizeKeyRef(ctx: Context, keyRef: string): string {
+  return keyRef.includes('://') ? keyRef : relative(ctx.cwd, resolve(ctx.cwd, keyRef)) || keyRef;
+}
+
+/**
+ * Preflight for an entry that will run in-process: its args parse, and its
+ * key loads and decrypts with the password it will get (the signer is cached
+ * for the run). Throws the error signing would; returns a problem for bad args.
+ */
+export async function cosignArgsProblemAt(ctx: Context, cfg: SignConfig, where: string, builtin: BuiltinSigners): Promise<string | undefined> {
+  const problem = cosignArgsProblem(cfg.args);
+  if (problem) return `${where}.args: ${problem}`;
+  const keyRef = parseCosignArgs(cfg.args).flags.get('key') ?? '';
+  // A key chosen per artifact is checked when signing.
+  if (keyRef.includes('{{') || keyRef.includes('$')) return undefined;
+  const r = new SignResolver(ctx, cfg, where, { type: 'checksum', name: 'preflight', path: 'preflight', extra: {} } as never);
+  const { password, id } = await passwordFor(ctx, cfg, where, r);
+  await builtin.signerForKey(normalizeKeyRef(ctx, keyRef), password, id, where);
+  return undefined;
 }
