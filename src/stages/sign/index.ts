@@ -48,7 +48,10 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
   for (const [i, cfg] of entries.entries()) {
     const where = `${section}[${i}]`;
     if (cfg.artifacts === 'none') {
-      ctx.log.debug(`${where}: artifacts: none, skipped`);
+      const raw = (ctx.rawConfig?.[section] as Array<Record<string, unknown>> | undefined)?.[i];
+      if (raw && typeof raw === 'object' && raw.artifacts === undefined) {
+        ctx.log.warn(`${where}: no artifacts: set, so nothing is signed (GoReleaser's default is none); set artifacts: all, checksum, archive…`);
+      } else ctx.log.debug(`${where}: artifacts: none, skipped`);
       continue;
     }
     let selected = selectArtifacts(ctx, cfg, where, docker).filter((a) => passesIf(ctx, cfg, where, a));
