@@ -43,3 +43,21 @@ describe('--skip validate', () => {
     expect(res.stderr.trim().split('\n').pop()).toBe('relsign: no git tag points at HEAD or is reachable from it; tag a commit (git tag v1.2.3) or use --snapshot');
   });
 });
+
+describe('--skip values', () => {
+  it('release --help and the README list exactly the accepted values, each with what it does', async () => {
+    const { SKIPPABLE, SKIP_EFFECTS } = await import('../../src/cli/commands/release.js');
+    const help = await runCli(['release', '--help']);
+    const flat = help.stdout.replace(/\s+/g, ' ');
+    for (const k of SKIPPABLE) expect(flat).toContain(`${k} (${SKIP_EFFECTS[k]})`);
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const listed = /`--skip LIST` \(`([a-z,]+)`/.exec(readme)?.[1]?.split(',');
+    expect(listed).toEqual([...SKIPPABLE]);
+  });
+  it.each(['announce', 'archive', 'before', 'changelog', 'docker', 'publish', 'sign', 'validate'])('--skip %s is accepted', async (value) => {
+    const r = await movedAndDirty();
+    const res = await runCli(['release', '--snapshot', '--skip', value], { cwd: r.dir });
+    expect(res.code, res.stderr).toBe(0);
+  }, 60_000);
+});
