@@ -172,4 +172,17 @@ describe('preflight stops a release before building', () => {
     const res = await runCli(['release', '--snapshot'], { cwd: r.dir, env: { ...(await goodEnv()), GITHUB_TOKEN: undefined } });
     expect(res.code, res.stderr).toBe(0);
   }, 60_000);
+
+  it('relsign check --preflight runs the same checks without building', async () => {
+    const r = await project({});
+    const bad = await runCli(['check', '--preflight'], { cwd: r.dir, env: { ...(await goodEnv()), GITHUB_TOKEN: undefined } });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.split('\n').filter((l) => l.startsWith('relsign: '))).toEqual([
+      'relsign: preflight: GITHUB_TOKEN is not set; publishing to GitHub needs a token that can write releases (or use --snapshot / --skip publish)',
+    ]);
+    const good = await runCli(['check', '--preflight'], { cwd: r.dir, env: await goodEnv() });
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stderr).toMatch(/preflight passed/);
+    await nothingBuilt(r);
+  }, 60_000);
 });
