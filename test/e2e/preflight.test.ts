@@ -167,6 +167,13 @@ describe('preflight stops a release before building', () => {
     await nothingBuilt(r);
   }, 60_000);
 
+  it('--snapshot with no signing key: preflight leaves dist alone and the snapshot signs with a throwaway key', async () => {
+    const r = await project({});
+    const res = await runCli(['release', '--snapshot'], { cwd: r.dir, env: { ...(await goodEnv()), GITHUB_TOKEN: undefined, COSIGN_PRIVATE_KEY: undefined } });
+    expect(res.code, res.stderr).toBe(0);
+    expect(await readdir(join(r.dir, 'dist'))).toContain('relsign-ephemeral.pub');
+  }, 60_000);
+
   it('--snapshot skips the publishing checks', async () => {
     const r = await project({});
     const res = await runCli(['release', '--snapshot'], { cwd: r.dir, env: { ...(await goodEnv()), GITHUB_TOKEN: undefined } });
