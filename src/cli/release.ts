@@ -22,7 +22,7 @@ export const MAX_TIMEOUT_MS = 24 * 24 * 3_600_000;
  * and --timeout abort the context's signal; stages pass it to child processes
  * and requests, so nothing keeps running behind a failed release.
  */
-export async function runRelease(flags: ReleaseFlags): Promise<number> {
+export async function runRelease(flags: ReleaseFlags, mode: { preflightOnly?: boolean } = {}): Promise<number> {
   const timeoutMs = parseDuration(flags.timeout);
   if (timeoutMs === undefined || timeoutMs <= 0) {
     throw new UsageError(`--timeout: invalid duration ${JSON.stringify(flags.timeout)} (use e.g. 30s, 10m, 1h)`);
@@ -85,11 +85,17 @@ export async function runRelease(flags: ReleaseFlags): Promise<number> {
   const started = performance.now();
   log.info(`relsign release${flags.snapshot ? ' (snapshot)' : ''} using ${loaded.source.displayName}`);
   try {
-    await runStages(ctx, releaseStages());
+    const stages = releaseStages();
+    // `relsign check --preflight`: everything up to and including the preflight, nothing built.
+    await runStages(ctx, mode.preflightOnly ? stages.slice(0, stages.findIndex((s) => s.name === 'preflight') + 1) : stages);
   } finally {
     clearTimeout(timer);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+  }
+  if (mode.preflightOnly) {
+    log.info(`preflight passed after ${formatDuration(performance.now() - started)}`);
+    return 0;
   }
   log.info(`release succeeded after ${formatDuration(performance.now() - started)}`);
   return 0;

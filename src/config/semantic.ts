@@ -1,5 +1,6 @@
 import { imageIssues } from '../oci/build/check.js';
 import { unusableKeyRef } from '../stages/sign/builtin.js';
+import { cosignArgsProblem, isCosignCommand } from '../sigstore/cosign-args.js';
 import { SIGN_SELECTIONS } from '../stages/sign/select.js';
 import { templateIssues } from './templates.js';
 import type { ConfigIssue } from './validate.js';
@@ -17,6 +18,7 @@ export function semanticIssues(raw: Record<string, any>, config: RelsignConfig):
   issues.push(...templateIssues(raw));
   issues.push(...signIssues(config));
   config.docker_signs.forEach((cfg, i) => issues.push(...keylessIssues('docker_signs', i, cfg)));
+  issues.push(...cosignArgIssues(config));
   issues.push(...imageIssues(raw, config));
   return issues;
 }
@@ -45,6 +47,27 @@ export function keylessIssues(section: string, i: number, cfg: RelsignConfig['si
 /** `$<artifact>`, `${artifact}` and `$artifact` mean the same: compare templates in one spelling. */
 function normalizeVars(t: string): string {
   return t.replace(/\$(?:<(\w+)>|\{(\w+)\}|(\w+))/g, (_, a, b, c) => `$<${a ?? b ?? c}>`);
+}
+
+/**
+ * `cosign: builtin` entries always run in-process, so their args must parse and
+ * use only flags relsign implements. (With `auto`, this depends on PATH: the
+ * release's preflight checks it.)
+ */
+function cosignArgIssues(config: RelsignConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const section of ['signs', 'docker_signs'] as const) {
+    config[section].forEach((cfg, i) => {
+      if (cfg.signer !== 'cmd' || cfg.cosign !== 'builtin') return;
+      if (!isCosignCommand(cfg.cmd)) {
+        issues.push({ path: [section, i, 'cosign'], message: `cosign: builtin needs cmd: cosign (cmd is ${JSON.stringify(cfg.cmd ?? '')})` });
+        return;
+      }
+      const problem = cosignArgsProblem(cfg.args);
+      if (problem) issues.push({ path: [section, i, 'args'], message: problem });
+    });
+  }
+  return issues;
 }
 
 function signIssues(config: RelsignConfig): ConfigIssue[] {

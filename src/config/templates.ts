@@ -1,4 +1,4 @@
-import { fieldsUsed, parseTemplate, TemplateError } from '../template/index.js';
+import { checkTemplateCalls, fieldsUsed, parseTemplate, TemplateError } from '../template/index.js';
 import type { ConfigIssue } from './validate.js';
 
 /**
@@ -102,6 +102,15 @@ function checkTemplate(text: string, path: Array<string | number>): ConfigIssue 
     parseTemplate(text, 'check');
   } catch (err) {
     if (err instanceof TemplateError) return { path, message: `bad template: ${err.detail}` };
+    throw err;
+  }
+  try {
+    checkTemplateCalls(text, 'check');
+  } catch (err) {
+    if (err instanceof TemplateError) {
+      const at = err.line !== undefined ? ` (template line ${err.line}, column ${err.column})` : '';
+      return { path, message: `bad template: ${err.detail}${at}` };
+    }
     throw err;
   }
   for (const ref of fieldsUsed(text)) {

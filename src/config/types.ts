@@ -126,6 +126,8 @@ export interface SignConfig {
    */
   signer: 'cmd' | 'builtin' | 'keyless';
   cmd?: string;
+  /** With `cmd: cosign`: `builtin` runs it in-process, `path` needs the real cosign, `auto` (default) falls back to builtin. */
+  cosign?: 'auto' | 'builtin' | 'path';
   args: string[];
   signature: string;
   certificate?: string;

@@ -113,6 +113,8 @@ function toIssue(e: ErrorObject, data: unknown): ConfigIssue {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty);
       const known = Object.keys((e.parentSchema as { properties?: Record<string, unknown> }).properties ?? {});
+      const hint = path.length === 0 ? GORELEASER_HINTS[key] : undefined;
+      if (hint) return { path: [...path, key], atKey: true, message: `unknown key: ${hint}` };
       const guess = closest(key, known);
       return {
         path: [...path, key],
@@ -136,7 +138,17 @@ function toIssue(e: ErrorObject, data: unknown): ConfigIssue {
   }
 }
 
-/** Damerau-free Levenshtein: a suggestion only when it is close enough to be a typo. */
+/** Top-level GoReleaser sections relsign spells differently or does not have. */
+const GORELEASER_HINTS: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
+  dockers: 'GoReleaser\'s dockers is images: in relsign (images are built without Docker; see docs/images.md)',
+  dockers_v2: 'GoReleaser\'s dockers_v2 is images: in relsign (one entry per image, with platforms:)',
+  kos: 'GoReleaser\'s kos is images: in relsign',
+  docker_manifests: 'GoReleaser\'s docker_manifests is images: in relsign (list platforms: on the image; the multi-platform index is made for you)',
+  nfpms: 'nfpms (Linux packages) is not supported by relsign yet',
+  brews: 'brews (Homebrew taps) is not supported by relsign yet',
+});
+
+/** Edit distance with adjacent swaps counted once (sings → signs): a suggestion only when close enough to be a typo. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestScore = Infinity;
@@ -151,16 +163,25 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return bestScore <= limit ? best : undefined;
 }
 
+/** Keys longer than this get no suggestion (bounds the work on hostile input). */
+const MAX_SUGGEST_LENGTH = 64;
+
 function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  if (a.length > MAX_SUGGEST_LENGTH || b.length > MAX_SUGGEST_LENGTH) return Infinity;
+  // Optimal string alignment: three rows of the Levenshtein table plus transpositions.
+  let before = new Array<number>(b.length + 1).fill(0);
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
+    const cur = new Array<number>(b.length + 1).fill(0);
+    cur[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2]! + 1);
+      cur[j] = d;
     }
+    before = prev;
+    prev = cur;
   }
   return prev[b.length]!;
 }

@@ -26,6 +26,8 @@ export interface ReadGitOptions {
   /** RELSIGN_CURRENT_TAG / RELSIGN_PREVIOUS_TAG overrides. */
   env: Record<string, string | undefined>;
   snapshot: boolean;
+  /** --skip validate: tolerate a dirty tree and a tag that is not on HEAD (the latest reachable tag is used). */
+  skipValidate?: boolean;
   signal?: AbortSignal;
 }
 
@@ -61,8 +63,12 @@ export async function readGitInfo(o: ReadGitOptions): Promise<GitInfo> {
   if (!tag) {
     const pointing = await git(o.cwd, ['tag', '--points-at', 'HEAD', '--sort=-version:refname'], o.signal);
     tag = (pointing ?? '').split('\n').map((t) => t.trim()).filter(Boolean)[0] ?? '';
+    if (!tag && o.skipValidate && !o.snapshot) {
+      // As GoReleaser: without the tag-at-HEAD check the release is for the latest reachable tag.
+      tag = (await git(o.cwd, ['describe', '--tags', '--abbrev=0', 'HEAD'], o.signal)) ?? '';
+    }
   }
-  if (!o.snapshot) {
+  if (!o.snapshot && !o.skipValidate) {
     if (!tag) {
       throw new RelsignError('no git tag points at HEAD; tag the commit (git tag v1.2.3) or use --snapshot');
     }
@@ -70,6 +76,11 @@ export async function readGitInfo(o: ReadGitOptions): Promise<GitInfo> {
       const files = (status ?? '').split('\n').slice(0, 5).map((l) => l.slice(3)).join(', ');
       throw new RelsignError(`git is in a dirty state (${files}); commit or discard the changes, or use --snapshot`);
     }
+  }
+  if (!o.snapshot && o.skipValidate && !tag) {
+    throw new RelsignError('no git tag points at HEAD or is reachable from it; tag a commit (git tag v1.2.3) or use --snapshot');
+  }
+  if (!o.snapshot && !o.skipValidate) {
     if (o.env.RELSIGN_CURRENT_TAG) {
       const at = await git(o.cwd, ['rev-list', '-n', '1', `refs/tags/${tag}`], o.signal);
       if (at !== fullCommit) {

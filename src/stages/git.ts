@@ -9,7 +9,11 @@ export const gitStage: Stage = {
   description: 'reading git state',
   skip: () => false,
   async run(ctx) {
-    ctx.git = await readGitInfo({ cwd: ctx.cwd, env: ctx.env, snapshot: ctx.options.snapshot, signal: ctx.signal });
+    const skipValidate = !ctx.options.snapshot && ctx.options.skip.has('validate');
+    ctx.git = await readGitInfo({ cwd: ctx.cwd, env: ctx.env, snapshot: ctx.options.snapshot, skipValidate, signal: ctx.signal });
+    if (skipValidate) {
+      ctx.log.warn(`--skip validate: dirty-tree and tag-at-HEAD checks skipped; this release of ${ctx.git.tag} may not be reproducible from its tag${ctx.git.dirty ? ' (the tree is dirty)' : ''}`);
+    }
     if (ctx.git.shallow) {
       const previous = ctx.git.previousTag ? `previous tag ${ctx.git.previousTag} (from RELSIGN_PREVIOUS_TAG)` : 'previous tag unknown';
       ctx.log.warn(`git: shallow clone, ${previous}; ${SHALLOW_CLONE_HINT}`);

@@ -4,8 +4,9 @@ import { beforeStage } from './before.js';
 import { buildStage } from './build.js';
 import { checksumStage } from './checksum.js';
 import { cleanStage, distStage } from './dist.js';
-import { envStage } from './env.js';
+import { envAfterGitStage, envStage } from './env.js';
 import { gitStage } from './git.js';
+import { preflightStage } from './preflight.js';
 import { imagesStage } from './images.js';
 import { artifactsJsonStage, metadataStage } from './metadata.js';
 import { sourceStage } from './source.js';
@@ -23,6 +24,8 @@ export function releaseStages(): Stage[] {
     cleanStage,
     envStage,
     gitStage,
+    envAfterGitStage,
+    preflightStage,
     beforeStage,
     distStage,
     metadataStage,

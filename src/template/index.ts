@@ -10,6 +10,7 @@ import { PositionedError, positionOf, TemplateError } from './errors.js';
 import { execute, type LiteralFilter } from './exec.js';
 import { expandArgVariables } from './expand.js';
 import { MAX_TEMPLATE_SIZE } from './limits.js';
+import { callProblems } from './arity.js';
 import { collectFields } from './fields.js';
 import { BUILTINS, GORELEASER_FUNCS, type FuncSpec } from './funcs.js';
 import { toLower, trimSpace } from './gostrings.js';
@@ -83,6 +84,17 @@ export function parseTemplate(text: string, name: string = DEFAULT_NAME): Parsed
   const entry = lookupParsed(text, []);
   if (entry.error) throw toTemplateError(text, name, entry.error);
   return entry.parsed!;
+}
+
+/**
+ * Check-time validation beyond syntax: calls with the wrong number of
+ * arguments (with the built-in and GoReleaser functions). Throws the
+ * TemplateError running the template would, with its line and column.
+ */
+export function checkTemplateCalls(text: string, name: string = DEFAULT_NAME): void {
+  const parsed = parseTemplate(text, name);
+  const [first] = callProblems(parsed.tree, (fn) => GORELEASER_FUNCS.get(fn) ?? BUILTINS.get(fn));
+  if (first) throw new TemplateError(name, first.detail, positionOf(text, first.pos));
 }
 
 /** Renders a template with `data` as dot (and `$`). Throws a TemplateError naming `options.name`. */

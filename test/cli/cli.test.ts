@@ -36,7 +36,7 @@ describe('relsign --version / --help', () => {
 
 describe('usage errors exit 2 with one line', () => {
   it.each([
-    [['release', '--skip', 'bogus'], /^relsign: --skip=bogus is not allowed; valid options are announce, archive, before, docker, publish, sign, validate$/],
+    [['release', '--skip', 'bogus'], /^relsign: --skip=bogus is not allowed; valid options are announce, archive, before, changelog, docker, publish, sign, validate$/],
     [['release', '--parallelism', '0'], /--parallelism must be a whole number/],
     [['release', '--bogus-flag'], /unknown option '--bogus-flag'/],
     [['relase'], /unknown command 'relase'/],

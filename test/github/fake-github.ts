@@ -74,6 +74,8 @@ export interface FakeGitHubOptions {
   owner?: string;
   repo?: string;
   token?: string;
+  /** What GET /repos/{owner}/{repo} says about the token's push permission (default true). */
+  canPush?: boolean;
   /** Clock for rate accounting (share the client's fake clock in tests). */
   now?: () => number;
   /** Enforce the 80 content-creating requests/minute secondary limit (default true). */
@@ -447,6 +449,19 @@ export class FakeGitHub {
     }
     const rest = path.slice(repoPrefix.length);
     let m: RegExpExecArray | null;
+
+    if (method === 'GET' && rest === '') {
+      const push = this.options.canPush ?? true;
+      // Only what relsign reads (permissions) is modelled; the documented full-repository
+      // object has some 90 required fields, so this reply is not schema-validated.
+      return this.send(res, 'internal', 200, {
+        id: 1,
+        name: this.repo,
+        full_name: `${this.owner}/${this.repo}`,
+        private: false,
+        permissions: { admin: false, maintain: false, push, triage: true, pull: true },
+      });
+    }
 
     if (method === 'GET' && (m = /^\/releases\/tags\/(.+)$/.exec(rest))) {
       const tag = decodeURIComponent(m[1]!);

@@ -2,8 +2,18 @@ import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../util/errors.js';
 
-/** What --skip accepts (GoReleaser's names where they exist). */
-export const SKIPPABLE = ['announce', 'archive', 'before', 'docker', 'publish', 'sign', 'validate'] as const;
+/** What --skip accepts (GoReleaser's names where they exist), and what each does. */
+export const SKIP_EFFECTS = {
+  announce: 'nothing: relsign has no announcers (accepted so GoReleaser command lines run unchanged)',
+  archive: 'no archives and no source archive',
+  before: 'no before hooks',
+  changelog: 'no generated changelog (empty release notes unless --release-notes)',
+  docker: 'no images, no docker_signs',
+  publish: 'no GitHub release and none of its checks',
+  sign: 'no signs, no docker_signs',
+  validate: 'no dirty-tree and tag-at-HEAD checks (the latest reachable tag is released, with a warning)',
+} as const;
+export const SKIPPABLE = Object.keys(SKIP_EFFECTS) as Array<keyof typeof SKIP_EFFECTS>;
 
 export interface ReleaseFlags {
   config?: string;
@@ -42,7 +52,11 @@ export function registerRelease(program: Command): void {
     .option('-f, --config <file>', 'config file (default: searched in the current folder)')
     .option('--clean', 'remove the dist folder before starting', false)
     .option('--snapshot', 'local build: no tag or clean tree needed; implies --skip=publish,validate,announce', false)
-    .addOption(new Option('--skip <list>', `comma list of steps to skip: ${SKIPPABLE.join(', ')}`).argParser(parseSkip).default([]))
+    .addOption(
+      new Option('--skip <list>', `comma list of steps to skip: ${SKIPPABLE.map((k) => `${k} (${SKIP_EFFECTS[k]})`).join('; ')}`)
+        .argParser(parseSkip)
+        .default([]),
+    )
     .addOption(
       new Option('-p, --parallelism <n>', 'how many tasks run at once')
         .argParser(parseParallelism)

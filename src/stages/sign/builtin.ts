@@ -175,18 +175,36 @@ export class BuiltinSigners {
     return p;
   }
 
-  private async load(cfg: SignConfig, where: string, keyRef: string): Promise<Signer> {
+  /**
+   * The signer for a key reference and a known password (a pasted cosign
+   * command line run in-process): decrypted once per run per key and password.
+   */
+  signerForKey(keyRef: string, password: () => Promise<string>, passwordId: string, where: string): Promise<Signer> {
+    const cacheKey = `cosign\0${keyRef}\0${passwordId}`;
+    let p = this.cache.get(cacheKey);
+    if (!p) {
+      p = this.loadKey(where, keyRef, password, `${where}.args`);
+      this.cache.set(cacheKey, p);
+    }
+    return p;
+  }
+
+  private load(cfg: SignConfig, where: string, keyRef: string): Promise<Signer> {
+    return this.loadKey(where, keyRef, async () => this.renderSetting(cfg.password ?? '', `${where}.password`), `${where}.key`);
+  }
+
+  private async loadKey(where: string, keyRef: string, getPassword: () => Promise<string>, keyField: string): Promise<Signer> {
     const { Signer } = await import('../../sigstore/index.js');
     // A reference relsign cannot read is a config error, also under --snapshot: signing
     // with a throwaway key instead would hide it until the real release.
     const unusable = unusableKeyRef(keyRef);
-    if (unusable) throw new RelsignError(`${where}.key: ${unusable}`);
+    if (unusable) throw new RelsignError(`${keyField}: ${unusable}`);
     const missing = await this.keyMissing(keyRef);
     if (missing) {
-      if (!this.ctx.options.snapshot) throw new RelsignError(`${where}.key: ${missing}`);
+      if (!this.ctx.options.snapshot) throw new RelsignError(`${keyField}: ${missing}`);
       return this.ephemeral(Signer, where, missing);
     }
-    const password = this.renderSetting(cfg.password ?? '', `${where}.password`);
+    const password = await getPassword();
     this.ctx.redactor.add(password);
     // A relative key path is relative to the project, not to wherever relsign was started.
     const ref = keyRef.startsWith('env://') ? keyRef : resolve(this.ctx.cwd, keyRef);

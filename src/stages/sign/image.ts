@@ -5,6 +5,7 @@ import { signImage, type SignImageOptions, type SignImageResult } from '../../oc
 import type { SigningIdentity } from '../../sigstore/blob.js';
 import { registryClient } from '../../pipeline/registry.js';
 import { RelsignError } from '../../util/errors.js';
+import type { Signer } from '../../sigstore/index.js';
 import type { BuiltinSigners } from './builtin.js';
 import type { SignResolver } from './resolve.js';
 
@@ -13,7 +14,7 @@ import type { SignResolver } from './resolve.js';
  * (never by tag) and stores the signature in the registry, in the layout(s)
  * `storage` names. Nothing is written to dist.
  */
-export async function signImageBuiltin(ctx: Context, cfg: SignConfig, where: string, r: SignResolver, builtin: BuiltinSigners): Promise<SignImageResult> {
+export async function signImageBuiltin(ctx: Context, cfg: SignConfig, where: string, r: SignResolver, builtin: BuiltinSigners, keyed?: { signer: Signer; annotations: Record<string, string> }): Promise<SignImageResult> {
   const artifact = r.artifact;
   const digest = r.vars.digest;
   if (!digest) throw new RelsignError(`${where}: ${artifact.path} has no digest (was it pushed?)`);
@@ -27,10 +28,11 @@ export async function signImageBuiltin(ctx: Context, cfg: SignConfig, where: str
   const client = registryClient(ctx);
   const desc = await client.headManifest(repo, digest);
   if (!desc) throw new RelsignError(`${where}: ${artifact.path}@${digest} is not in the registry`);
-  const annotations: Record<string, string> = {};
+  let annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(cfg.annotations ?? {})) annotations[k] = r.apply(v, `annotations.${k}`);
-  const identity = await builtin.identityFor(cfg, where);
-  const keys = await imageSigningKeys(identity);
+  if (keyed) annotations = keyed.annotations;
+  // A pasted cosign command signs with its own key and, like cosign --tlog-upload=false, logs nothing.
+  const keys = keyed ? { signer: keyed.signer } : await imageSigningKeys(await builtin.identityFor(cfg, where));
   return signImage({
     registry: client,
     repo,

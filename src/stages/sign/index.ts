@@ -9,6 +9,7 @@ import { renderWithArgVariables } from '../../template/index.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { BuiltinSigners } from './builtin.js';
 import { signWithCommand, type SignOutputs } from './cmd.js';
+import { cosignInProcess, signWithCosignInProcess } from './cosign.js';
 import { argumentVars, SignResolver } from './resolve.js';
 import { selectArtifacts } from './select.js';
 
@@ -47,7 +48,10 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
   for (const [i, cfg] of entries.entries()) {
     const where = `${section}[${i}]`;
     if (cfg.artifacts === 'none') {
-      ctx.log.debug(`${where}: artifacts: none, skipped`);
+      const raw = (ctx.rawConfig?.[section] as Array<Record<string, unknown>> | undefined)?.[i];
+      if (raw && typeof raw === 'object' && raw.artifacts === undefined) {
+        ctx.log.warn(`${where}: no artifacts: set, so nothing is signed (GoReleaser's default is none); set artifacts: all, checksum, archive…`);
+      } else ctx.log.debug(`${where}: artifacts: none, skipped`);
       continue;
     }
     let selected = selectArtifacts(ctx, cfg, where, docker).filter((a) => passesIf(ctx, cfg, where, a));
@@ -65,8 +69,19 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
       continue;
     }
     const limit = Math.max(1, Math.min(cfg.parallelism ?? ctx.options.parallelism, ctx.options.parallelism));
+    const inProcess = await cosignInProcess(ctx, cfg);
+    if (inProcess) {
+      ctx.log.info(
+        `  ${where}: ${cfg.cosign === 'builtin' ? 'cosign: builtin' : 'no cosign on PATH'}; running the cosign command in-process with relsign's built-in cosign (signer: builtin)`,
+      );
+    }
     const results = await mapLimit(selected, limit, async (artifact) => {
       const r = new SignResolver(ctx, cfg, where, artifact);
+      if (inProcess) {
+        const { image, ...outputs } = await signWithCosignInProcess(ctx, cfg, where, r, builtin, docker);
+        ctx.log.info(`  signed ${docker ? `${artifact.path}@${r.vars.digest}${image ?? ''}` : `${artifact.name}${describeOutputs(outputs)}`}`);
+        return { artifact, resolver: r, outputs: docker ? ({} as SignOutputs) : outputs };
+      }
       if (docker && cfg.signer !== 'cmd') {
         const { signImageBuiltin, describeImageSignature } = await import('./image.js');
         const stored = await signImageBuiltin(ctx, cfg, where, r, builtin);

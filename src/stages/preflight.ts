@@ -1,0 +1,182 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { HookConfig, SignConfig } from '../config/types.js';
+import type { Context } from '../pipeline/context.js';
+import type { Stage } from '../pipeline/stage.js';
+import { cosignArgsProblem, isCosignCommand } from '../sigstore/cosign-args.js';
+import { splitArgs } from '../util/argv.js';
+import { describeError, RelsignError } from '../util/errors.js';
+import { BuiltinSigners } from './sign/builtin.js';
+import { cosignArgsProblemAt, cosignInProcess, whichCommand } from './sign/cosign.js';
+
+/** How many problems one preflight reports (each is one line). */
+const MAX_PROBLEMS = 50;
+
+/**
+ * Before the first build: checks what the release will need and reports every
+ * problem at once, so a missing token or a wrong key password fails in the
+ * first second rather than after minutes of building. Publishing checks are
+ * skipped when nothing is published (--snapshot, --skip publish).
+ */
+export const preflightStage: Stage = {
+  name: 'preflight',
+  description: 'checking what the release needs',
+  skip: () => false,
+  async run(ctx) {
+    const problems = await preflightProblems(ctx);
+    if (problems.length === 0) return;
+    const shown = problems.slice(0, MAX_PROBLEMS);
+    if (problems.length > shown.length) shown.push(`… and ${problems.length - shown.length} more`);
+    throw new RelsignError(`preflight found ${problems.length} problem${problems.length > 1 ? 's' : ''}: ${shown.join('; ')}`, {
+      details: shown.map((p) => `preflight: ${p}`),
+    });
+  },
+};
+
+export async function preflightProblems(ctx: Context): Promise<string[]> {
+  const problems: string[] = [];
+  const publishing = !ctx.options.snapshot && !ctx.options.skip.has('publish');
+  const checks: Array<Promise<string[]>> = [commandProblems(ctx), signingProblems(ctx), releaseNotesProblems(ctx)];
+  if (publishing) checks.push(githubProblems(ctx));
+  for (const found of await Promise.all(checks)) problems.push(...found);
+  return problems;
+}
+
+async function releaseNotesProblems(ctx: Context): Promise<string[]> {
+  const file = ctx.options.releaseNotes;
+  if (!file) return [];
+  const s = await stat(resolve(ctx.cwd, file)).catch(() => undefined);
+  if (!s) return [`--release-notes ${file}: no such file`];
+  if (!s.isFile()) return [`--release-notes ${file}: not a file`];
+  return [];
+}
+
+/** Every program the release will start resolves (builds, hooks, signers not run in-process). */
+async function commandProblems(ctx: Context): Promise<string[]> {
+  const wanted: Array<{ file: string; where: string; dir: string }> = [];
+  const hookFiles = (hooks: readonly HookConfig[], where: string, dir: string) => {
+    hooks.forEach((hook, i) => {
+      const h = typeof hook === 'string' ? { cmd: hook } : hook;
+      if (!Array.isArray(h.cmd) && 'shell' in h && h.shell) {
+        wanted.push({ file: 'sh', where: `${where}[${i}]`, dir });
+        return;
+      }
+      const file = firstWord(h.cmd, `${where}[${i}]`);
+      const hdir = typeof hook !== 'string' && hook.dir && !hook.dir.includes('{{') ? resolve(ctx.cwd, hook.dir) : dir;
+      if (file) wanted.push({ file, where: `${where}[${i}]${typeof hook === 'string' ? '' : '.cmd'}`, dir: hdir });
+    });
+  };
+  if (!ctx.options.skip.has('before')) hookFiles(ctx.config.before.hooks, 'before.hooks', ctx.cwd);
+  ctx.config.builds.forEach((b, i) => {
+    const dir = b.dir && !b.dir.includes('{{') ? resolve(ctx.cwd, b.dir) : ctx.cwd;
+    if (b.cmd !== undefined && b.prebuilt === undefined) {
+      const file = firstWord(b.cmd, `builds[${i}].cmd`);
+      if (file) wanted.push({ file, where: `builds[${i}].cmd`, dir });
+    }
+    hookFiles(b.hooks.pre, `builds[${i}].hooks.pre`, dir);
+    hookFiles(b.hooks.post, `builds[${i}].hooks.post`, dir);
+  });
+  if (!ctx.options.skip.has('sign')) {
+    for (const [section, entries] of signSections(ctx)) {
+      for (const [i, cfg] of entries.entries()) {
+        if (cfg.signer !== 'cmd' || !cfg.cmd || cfg.artifacts === 'none') continue;
+        if (isCosignCommand(cfg.cmd) && (await cosignInProcess(ctx, cfg))) continue;
+        wanted.push({ file: cfg.cmd, where: `${section}[${i}].cmd`, dir: ctx.cwd });
+      }
+    }
+  }
+  const problems: string[] = [];
+  for (const w of wanted.slice(0, 1000)) {
+    if (!(await whichCommand(w.file, ctx.env, w.dir))) problems.push(`${w.where}: command not found: ${w.file}`);
+  }
+  return problems;
+}
+
+/** The program of a command (argv or a line split like a shell would), or undefined when it is a template. */
+function firstWord(cmd: string | string[], where: string): string | undefined {
+  let first: string | undefined;
+  if (Array.isArray(cmd)) first = cmd[0];
+  else {
+    try {
+      first = splitArgs(cmd, where)[0];
+    } catch {
+      return undefined; // the stage reports a malformed command line itself
+    }
+  }
+  return first && !first.includes('{{') && !first.includes('$') ? first : undefined;
+}
+
+function signSections(ctx: Context): Array<[string, SignConfig[]]> {
+  const out: Array<[string, SignConfig[]]> = [['signs', ctx.config.signs]];
+  if (!ctx.options.skip.has('docker')) out.push(['docker_signs', ctx.config.docker_signs]);
+  return out;
+}
+
+/**
+ * Every key the release signs with loads and decrypts with its password. The
+ * signers are cached per run, so the sign stage does not decrypt them again.
+ */
+async function signingProblems(ctx: Context): Promise<string[]> {
+  if (ctx.options.skip.has('sign')) return [];
+  const builtin = new BuiltinSigners(ctx);
+  const problems: string[] = [];
+  for (const [section, entries] of signSections(ctx)) {
+    for (const [i, cfg] of entries.entries()) {
+      const where = `${section}[${i}]`;
+      if (cfg.artifacts === 'none') continue;
+      try {
+        // A snapshot signs with a throwaway key when its key is missing, written to dist
+        // once dist exists: its keys are loaded when signing, not here.
+        if (ctx.options.snapshot) {
+          if (cfg.signer === 'cmd' && isCosignCommand(cfg.cmd) && (await cosignInProcess(ctx, cfg))) {
+            const problem = cosignArgsProblem(cfg.args);
+            if (problem) problems.push(`${where}.args: ${problem}`);
+          }
+          continue;
+        }
+        if (cfg.signer === 'builtin') await builtin.signerFor(cfg, where);
+        else if (isCosignCommand(cfg.cmd) && (await cosignInProcess(ctx, cfg))) {
+          const problem = await cosignArgsProblemAt(ctx, cfg, where, builtin);
+          if (problem) problems.push(problem);
+        }
+      } catch (err) {
+        const message = describeError(err).replace(/^relsign: /, '');
+        problems.push(message.startsWith(`${where}`) ? message : `${where}: ${message}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** The token is set and can write releases on the repository: one API call. */
+async function githubProblems(ctx: Context): Promise<string[]> {
+  const token = ctx.env.GITHUB_TOKEN ?? '';
+  if (!token.trim()) return ['GITHUB_TOKEN is not set; publishing to GitHub needs a token that can write releases (or use --snapshot / --skip publish)'];
+  ctx.redactor.add(token);
+  let owner: string;
+  let name: string;
+  try {
+    const { resolveRepository } = await import('./release.js');
+    ({ owner, name } = resolveRepository(ctx));
+  } catch (err) {
+    return [describeError(err).replace(/^relsign: /, '')];
+  }
+  const { createGitHubClient } = await import('../github/client.js');
+  const client = createGitHubClient({
+    token,
+    ...(ctx.config.github_urls.api ? { apiUrl: ctx.config.github_urls.api } : {}),
+    signal: ctx.signal,
+  });
+  try {
+    const res = await client.rest.repos.get({ owner, repo: name });
+    const perms = (res.data as { permissions?: { push?: boolean; admin?: boolean } }).permissions;
+    if (perms && !perms.push && !perms.admin) return [`GitHub repository ${owner}/${name}: the token cannot write to it (no push permission); releases need contents: write`];
+    return [];
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 404) return [`GitHub repository ${owner}/${name}: repository not found or token lacks access`];
+    if (status === 401) return [`GITHUB_TOKEN: rejected by GitHub (401 Bad credentials) for ${owner}/${name}`];
+    if (status === 403) return [`GitHub repository ${owner}/${name}: the token is not allowed to read it (403)`];
+    return [`GitHub repository ${owner}/${name}: cannot check access (${ctx.redactor.redact((err as Error).message.split('\n')[0] ?? '')})`];
+  }
+}
