@@ -56,7 +56,8 @@ ${
   `signs:
   - signer: builtin
     key: env://COSIGN_PRIVATE_KEY
-    artifacts: all`
+    artifacts: all
+    tlog_upload: false  # offline: no transparency log here`
 }
 github_urls:
   api: ${v.apiUrl ?? apiUrl}

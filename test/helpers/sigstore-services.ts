@@ -40,6 +40,7 @@ import {
   tsaHandler,
   type HandlerFn,
 } from '@sigstore/mock';
+import { RFC3161Timestamp } from '@sigstore/core';
 import { HashAlgorithm, PublicKeyDetails, TrustedRoot } from '@sigstore/protobuf-specs';
 
 export type SigstoreService = 'fulcio' | 'rekor' | 'tsa';
@@ -284,7 +285,24 @@ export async function startSigstoreServices(): Promise<SigstoreServices> {
   // The mock logs the proposed entry verbatim; Rekor stores a dsse entry in its canonical form.
   rekorRoutes[rekor.path] = async (body) => rekor.fn(canonicalDsse(body));
   const tsaH = tsaHandler(tsa);
-  const tsaServed = await serve('tsa', { [tsaH.path]: tsaH.fn }, state);
+  // The mock TSA encodes its time with pkijs, which (as DER allows) drops trailing zeros of
+  // the milliseconds ("….12Z"); @sigstore/core reads exactly three digits, so about one
+  // timestamp in ten could not be read. Ask again (bounded) until the time is readable, so
+  // tests do not depend on the clock's milliseconds.
+  const readableTsa: HandlerFn = async (body) => {
+    let result = await tsaH.fn(body);
+    for (let i = 0; i < 20 && result.statusCode === 201; i++) {
+      try {
+        void RFC3161Timestamp.parse(Buffer.from(result.response as string | Buffer)).signingTime;
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 3));
+        result = await tsaH.fn(body);
+      }
+    }
+    return result;
+  };
+  const tsaServed = await serve('tsa', { [tsaH.path]: readableTsa }, state);
 
   // Valid from an hour ago so clock skew between mock and verifier never matters.
   const start = new Date(Date.now() - 3600_000);
