@@ -12,6 +12,10 @@ export async function git(cwd: string, args: string[], signal?: AbortSignal): Pr
   return String(r.stdout).trimEnd();
 }
 
+/** What to do about a shallow clone; named in the git stage's warning and the changelog's error. */
+export const SHALLOW_CLONE_HINT =
+  'fetch the full history: actions/checkout with `fetch-depth: 0`, GitLab `GIT_DEPTH: 0`, or `git fetch --unshallow --tags`; or set RELSIGN_PREVIOUS_TAG';
+
 /** Removes `user:password@` from https URLs so a token in a remote never reaches a template or log. */
 export function stripCredentials(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
@@ -41,14 +45,16 @@ export async function readGitInfo(o: ReadGitOptions): Promise<GitInfo> {
     if (o.snapshot) return fakeInfo();
     throw new RelsignError('git repository has no commits yet; commit and tag first, or use --snapshot');
   }
-  const [shortCommit, dateStr, branch, status, remote, summary] = await Promise.all([
+  const [shortCommit, dateStr, branch, status, remote, summary, shallowFlag] = await Promise.all([
     git(o.cwd, ['rev-parse', '--short', 'HEAD'], o.signal),
     git(o.cwd, ['show', '-s', '--format=%cI', 'HEAD'], o.signal),
     git(o.cwd, ['rev-parse', '--abbrev-ref', 'HEAD'], o.signal),
     git(o.cwd, ['status', '--porcelain'], o.signal),
     git(o.cwd, ['ls-remote', '--get-url'], o.signal),
     git(o.cwd, ['describe', '--always', '--dirty', '--tags'], o.signal),
+    git(o.cwd, ['rev-parse', '--is-shallow-repository'], o.signal),
   ]);
+  const shallow = shallowFlag === 'true';
   const dirty = (status ?? '') !== '';
 
   let tag = o.env.RELSIGN_CURRENT_TAG?.trim() || '';
@@ -73,7 +79,9 @@ export async function readGitInfo(o: ReadGitOptions): Promise<GitInfo> {
   }
 
   let previousTag = o.env.RELSIGN_PREVIOUS_TAG?.trim() || '';
-  if (!previousTag && tag) {
+  // In a shallow clone the nearest tag found may only be the nearest one fetched,
+  // so none is guessed there: the changelog stage refuses or warns instead.
+  if (!previousTag && tag && !shallow) {
     // Nearest tag reachable from the tag's parent, as GoReleaser finds it.
     previousTag = (await git(o.cwd, ['describe', '--tags', '--abbrev=0', `${tag}^`], o.signal)) ?? '';
   }
@@ -88,6 +96,7 @@ export async function readGitInfo(o: ReadGitOptions): Promise<GitInfo> {
     dirty,
     url: stripCredentials(remote ?? ''),
     summary: summary ?? '',
+    shallow,
   };
 }
 

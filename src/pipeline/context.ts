@@ -19,6 +19,8 @@ export interface GitInfo {
   url: string;
   /** `git describe --always --dirty --tags`. */
   summary: string;
+  /** A shallow clone: history (and so the previous tag) is incomplete. */
+  shallow?: boolean;
 }
 
 export interface SemverParts {

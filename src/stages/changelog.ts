@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { git } from '../git/index.js';
+import { git, SHALLOW_CLONE_HINT } from '../git/index.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import { RelsignError } from '../util/errors.js';
@@ -94,6 +94,10 @@ async function releaseNotesFor(ctx: Context): Promise<string> {
     }
   }
   if (ctx.git.fullCommit === 'none') return formatChangelog([]); // --snapshot outside a repository
+  if (ctx.git.shallow && !ctx.git.previousTag && !ctx.options.snapshot) {
+    // `git log TAG` in a shallow clone lists only the fetched commits: a wrong changelog, not a short one.
+    throw new RelsignError(`changelog: the repository is a shallow clone, so the previous tag is unknown; ${SHALLOW_CLONE_HINT}, or pass --release-notes FILE`);
+  }
   const c = ctx.config.changelog;
   const entries = await changelogEntries({
     cwd: ctx.cwd,

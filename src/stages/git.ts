@@ -1,4 +1,4 @@
-import { parseSemver, readGitInfo, repoFromUrl } from '../git/index.js';
+import { parseSemver, readGitInfo, repoFromUrl, SHALLOW_CLONE_HINT } from '../git/index.js';
 import type { Stage } from '../pipeline/stage.js';
 import { render } from '../pipeline/template-data.js';
 import { RelsignError } from '../util/errors.js';
@@ -10,6 +10,10 @@ export const gitStage: Stage = {
   skip: () => false,
   async run(ctx) {
     ctx.git = await readGitInfo({ cwd: ctx.cwd, env: ctx.env, snapshot: ctx.options.snapshot, signal: ctx.signal });
+    if (ctx.git.shallow) {
+      const previous = ctx.git.previousTag ? `previous tag ${ctx.git.previousTag} (from RELSIGN_PREVIOUS_TAG)` : 'previous tag unknown';
+      ctx.log.warn(`git: shallow clone, ${previous}; ${SHALLOW_CLONE_HINT}`);
+    }
     const semver = parseSemver(ctx.git.tag);
     if (!semver) {
       if (!ctx.options.snapshot && !ctx.options.skip.has('validate')) {

@@ -3,6 +3,7 @@ import { registerCheck } from './check.js';
 import { registerContinue } from './continue.js';
 import { registerGenerateKeyPair } from './generate-key-pair.js';
 import { registerImportKeyPair } from './import-key-pair.js';
+import { registerInit } from './init.js';
 import { registerRelease } from './release.js';
 import { registerSign } from './sign.js';
 import { registerSignBlob } from './sign-blob.js';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerRelease(program);
   registerContinue(program);
   registerCheck(program);
+  registerInit(program);
   registerGenerateKeyPair(program);
   registerImportKeyPair(program);
   registerSignBlob(program);
