@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../github/fake-github.js';
 import { REPO_ROOT, hasStackTrace, runCli } from '../helpers/cli.js';
 import { TempRepo } from '../helpers/repo.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /**
  * Three CI runners simulated by three clones of the example project at the
@@ -135,6 +136,33 @@ describe('release --split on three runners, then continue --merge', () => {
     expect(r2.code, r2.stderr).toBe(0);
     expect(split.uploads().length).toBe(uploads);
     expect(split.releases).toHaveLength(1);
+  });
+
+  it('images: the merge pushes the index of the merged Linux binaries, the same digest as a single run, and tags it', async () => {
+    const registry: TestRegistry = await startRegistry();
+    try {
+      const digestIn = (body: string, repo: string) => new RegExp(`\\* \`${registry.host}/${repo}@(sha256:[0-9a-f]{64})\` \\(tags: 2\\.0\\.1; linux/amd64, linux/arm64\\)`).exec(body)?.[1];
+      const single = await newFake();
+      const one = await clone('single-img', single);
+      const s = await runCli(['release', '--clean', '--config', CONFIG], { cwd: one, env: { ...(await env()), GITHUB_TOKEN: single.token, RELSIGN_IMAGE_REPO: `${registry.host}/hello-single` } });
+      expect(s.code, s.stderr).toBe(0);
+
+      const split = await newFake();
+      const merger = await clone('merger-img', split);
+      // Splits need no registry: images are assembled at the merge.
+      await splitInto(merger, split, [['linux_amd64'], ['linux_arm64', 'darwin_arm64'], ['windows_amd64']]);
+      const m = await runCli(['continue', '--merge', '--config', CONFIG], { cwd: merger, env: { ...(await env()), GITHUB_TOKEN: split.token, RELSIGN_IMAGE_REPO: `${registry.host}/hello-split` } });
+      expect(m.code, m.stderr).toBe(0);
+      const a = digestIn(single.releases[0]!.body ?? '', 'hello-single');
+      const b = digestIn(split.releases[0]!.body ?? '', 'hello-split');
+      expect(a).toBeDefined();
+      expect(b).toBe(a);
+      const inspect = await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/hello-split:2.0.1`]);
+      const index = JSON.parse(inspect.stdout) as { manifests: Array<{ platform: { architecture: string } }> };
+      expect(index.manifests.map((x) => x.platform.architecture).sort()).toEqual(['amd64', 'arm64']);
+    } finally {
+      await registry.stop();
+    }
   });
 
   describe('refuses, in one line and before anything is signed or published', () => {
