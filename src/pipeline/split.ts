@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstat, open, readdir } from 'node:fs/promises';
+import { lstat, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RelsignConfig } from '../config/types.js';
 import { RelsignError, UsageError } from '../util/errors.js';
@@ -322,4 +322,47 @@ async function verifyPartFiles(p: LoadedPart): Promise<void> {
       throw new RelsignError(`continue --merge: ${shown} does not match the sha256 recorded in ${p.shown}/${PART_FILE} (changed after the split); refusing to merge`);
     }
   }
+}
+
+/** Most entries `clearMergeOutputs` looks at: a merge's outputs are a few files per artifact. */
+const MAX_CLEAR_ENTRIES = 100_000;
+
+/**
+ * Removes what an earlier merge in this folder wrote (checksums, signatures,
+ * source archive, metadata, image layouts), so that a re-run starts from the
+ * parts alone, as a re-run of the CI merge job does: every top-level entry of
+ * dist that is not a part, and every file in a part that its context.json
+ * does not list. Called only after every part passed its checks.
+ */
+export async function clearMergeOutputs(distDir: string, parts: readonly LoadedPart[]): Promise<number> {
+  const partDirs = new Set(parts.map((p) => p.dir));
+  let removed = 0;
+  let seen = 0;
+  const count = () => {
+    if (++seen > MAX_CLEAR_ENTRIES) throw new RelsignError(`continue --merge: more than ${MAX_CLEAR_ENTRIES} files in the dist folder`);
+  };
+  for (const e of await readdir(distDir, { withFileTypes: true })) {
+    count();
+    const abs = join(distDir, e.name);
+    if (e.isDirectory() && partDirs.has(abs)) continue;
+    await rm(abs, { recursive: true, force: true });
+    removed++;
+  }
+  for (const p of parts) {
+    const keep = new Set([PART_FILE, ...p.context.artifacts.map((a) => a.path)]);
+    const walk = async (dir: string, rel: string, depth: number): Promise<void> => {
+      if (depth > 32) return;
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        count();
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) await walk(join(dir, e.name), r, depth + 1);
+        else if (!keep.has(r)) {
+          await rm(join(dir, e.name), { force: true });
+          removed++;
+        }
+      }
+    };
+    await walk(p.dir, '', 0);
+  }
+  return removed;
 }

@@ -2,6 +2,7 @@ import { join, relative, resolve } from 'node:path';
 import type { Context } from '../pipeline/context.js';
 import {
   allTargets,
+  clearMergeOutputs,
   configDigest,
   describePart,
   loadParts,
@@ -92,6 +93,8 @@ export const mergePartsStage: Stage = {
     if (parts[0]!.context.version !== ctx.version) {
       throw new RelsignError(`continue --merge: parts were built as version ${parts[0]!.context.version}, this run is ${ctx.version}; refusing to merge`);
     }
+    const cleared = await clearMergeOutputs(ctx.distDir, parts);
+    if (cleared > 0) ctx.log.info(`  removed ${cleared} file(s) written by an earlier merge here`);
     // Config order (builds, then archives), as a single run registers them: artifacts.json and the release match.
     const all = parts.flatMap((p) => p.context.artifacts.map((a) => ({ a, dir: p.dir })));
     const order = (a: { type: string }) => (a.type === 'binary' ? 0 : 1);

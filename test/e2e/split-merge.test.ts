@@ -136,6 +136,12 @@ describe('release --split on three runners, then continue --merge', () => {
     expect(r2.code, r2.stderr).toBe(0);
     expect(split.uploads().length).toBe(uploads);
     expect(split.releases).toHaveLength(1);
+    // Re-run in the same folder: the earlier merge's outputs are cleared first, the parts kept.
+    const r3 = await runCli(['continue', '--merge', '--skip', 'docker', '--config', CONFIG], { cwd: merger, env: { ...(await env()), GITHUB_TOKEN: split.token } });
+    expect(r3.code, r3.stderr).toBe(0);
+    expect(r3.stderr).toMatch(/removed \d+ file\(s\) written by an earlier merge here/);
+    expect(split.uploads().length).toBe(uploads);
+    expect(await readFile(join(merger, 'dist', sums), 'utf8')).toBe(await readFile(join(one, 'dist', sums), 'utf8'));
   });
 
   it('images: the merge pushes the index of the merged Linux binaries, the same digest as a single run, and tags it', async () => {
