@@ -98,8 +98,7 @@ export async function runRelease(flags: ReleaseFlags, mode: 'release' | 'merge' 
   }
 
   // Before any stage runs: a before hook may print a value a signer setting reads.
-  // A split neither signs nor publishes: it needs no secret.
-  if (!flags.split) registerConfiguredSecrets(ctx);
+  registerConfiguredSecrets(ctx);
 
   const started = performance.now();
   log.info(`${title} using ${loaded.source.displayName}`);
