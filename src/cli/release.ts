@@ -5,6 +5,7 @@ import { registerConfiguredSecrets } from '../pipeline/secrets.js';
 import { Logger } from '../pipeline/logger.js';
 import { formatDuration, parseDuration, runStages } from '../pipeline/runner.js';
 import { releaseStages } from '../stages/index.js';
+import type { Stage } from '../pipeline/stage.js';
 import { RelsignError, UsageError } from '../util/errors.js';
 import { Redactor } from '../util/redact.js';
 import type { ReleaseFlags } from './commands/release.js';
@@ -22,13 +23,17 @@ export const MAX_TIMEOUT_MS = 24 * 24 * 3_600_000;
  * and --timeout abort the context's signal; stages pass it to child processes
  * and requests, so nothing keeps running behind a failed release.
  */
-export async function runRelease(flags: ReleaseFlags, mode: { preflightOnly?: boolean } = {}): Promise<number> {
+export async function runRelease(flags: ReleaseFlags, mode: 'release' | 'merge' | 'preflight' = 'release'): Promise<number> {
   const timeoutMs = parseDuration(flags.timeout);
   if (timeoutMs === undefined || timeoutMs <= 0) {
     throw new UsageError(`--timeout: invalid duration ${JSON.stringify(flags.timeout)} (use e.g. 30s, 10m, 1h)`);
   }
   if (timeoutMs > MAX_TIMEOUT_MS) {
     throw new UsageError(`--timeout: ${flags.timeout} is longer than the longest supported timeout, 576h (24 days)`);
+  }
+  if (!flags.split && mode === 'release') {
+    const stray = (['targets', 'splitBy', 'shard', 'splitId'] as const).find((k) => flags[k] !== undefined);
+    if (stray) throw new UsageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --split`);
   }
   const redactor = new Redactor();
   redactor.addFromEnv(process.env);
@@ -79,24 +84,36 @@ export async function runRelease(flags: ReleaseFlags, mode: { preflightOnly?: bo
     },
   });
 
+  let stages: Stage[];
+  let title = `relsign release${flags.snapshot ? ' (snapshot)' : ''}`;
+  if (mode === 'merge') {
+    stages = (await import('../stages/split.js')).mergeStages();
+    title = 'relsign continue --merge';
+  } else if (flags.split) {
+    const { prepareSplit } = await import('./split.js');
+    stages = prepareSplit(ctx, flags);
+    title += ' --split';
+  } else {
+    stages = releaseStages();
+  }
+
   // Before any stage runs: a before hook may print a value a signer setting reads.
   registerConfiguredSecrets(ctx);
 
   const started = performance.now();
-  log.info(`relsign release${flags.snapshot ? ' (snapshot)' : ''} using ${loaded.source.displayName}`);
+  log.info(`${title} using ${loaded.source.displayName}`);
   try {
-    const stages = releaseStages();
     // `relsign check --preflight`: everything up to and including the preflight, nothing built.
-    await runStages(ctx, mode.preflightOnly ? stages.slice(0, stages.findIndex((s) => s.name === 'preflight') + 1) : stages);
+    await runStages(ctx, mode === 'preflight' ? stages.slice(0, stages.findIndex((s) => s.name === 'preflight') + 1) : stages);
   } finally {
     clearTimeout(timer);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
-  if (mode.preflightOnly) {
+  if (mode === 'preflight') {
     log.info(`preflight passed after ${formatDuration(performance.now() - started)}`);
     return 0;
   }
-  log.info(`release succeeded after ${formatDuration(performance.now() - started)}`);
+  log.info(`${mode === 'merge' ? 'merge' : flags.split ? 'split' : 'release'} succeeded after ${formatDuration(performance.now() - started)}`);
   return 0;
 }

@@ -42,6 +42,8 @@ export interface ReleaseOptions {
   draft: boolean;
   releaseNotes?: string;
   failFast: boolean;
+  /** release --split: build only these targets (undefined: all). */
+  targets?: ReadonlySet<string>;
 }
 
 export interface Context {

@@ -79,6 +79,8 @@ export const buildStage: Stage = {
       for (const [k, t] of build.targets.entries()) {
         if (seen.has(t)) continue;
         seen.add(t);
+        // release --split builds only its share of the targets.
+        if (ctx.options.targets && !ctx.options.targets.has(t)) continue;
         jobs.push({ build, index, target: parseTarget(t, `builds[${index}].targets[${k}]`) });
       }
     }

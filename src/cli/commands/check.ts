@@ -28,7 +28,7 @@ export function registerCheck(program: Command): void {
             json: false,
             verbose: false,
           },
-          { preflightOnly: true },
+          'preflight',
         );
         return;
       }

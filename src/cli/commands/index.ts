@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerCheck } from './check.js';
+import { registerContinue } from './continue.js';
 import { registerGenerateKeyPair } from './generate-key-pair.js';
 import { registerImportKeyPair } from './import-key-pair.js';
 import { registerInit } from './init.js';
@@ -16,6 +17,7 @@ import { registerVerifyBlob } from './verify-blob.js';
  */
 export function registerCommands(program: Command): void {
   registerRelease(program);
+  registerContinue(program);
   registerCheck(program);
   registerInit(program);
   registerGenerateKeyPair(program);

@@ -27,6 +27,12 @@ export interface ReleaseFlags {
   failFast: boolean;
   json: boolean;
   verbose: boolean;
+  /** release --split and its selection flags. */
+  split?: boolean;
+  targets?: string;
+  splitBy?: string;
+  shard?: string;
+  splitId?: string;
 }
 
 export function parseSkip(value: string, previous: string[] = []): string[] {
@@ -68,6 +74,11 @@ export function registerRelease(program: Command): void {
     .option('--fail-fast', 'stop at the first publishing error', false)
     .option('--json', 'log one JSON object per line (for CI)', false)
     .option('--verbose', 'show debug logs and command output', false)
+    .option('--split', 'build and archive only some targets into dist/<split-id>/, for `relsign continue --merge` (no checksums, signing or publishing)', false)
+    .option('--split-by <how>', 'with --split: os (targets of this runner\'s OS; default, or $RELSIGN_SPLIT_BY) or target (with --shard)')
+    .option('--targets <list>', 'with --split: comma list of targets to build, e.g. linux_amd64,linux_arm64')
+    .option('--shard <n/m>', 'with --split --split-by target: build the n-th of m shares of the sorted targets')
+    .option('--split-id <id>', 'with --split: folder name under dist (default: the os, the targets, or shard-n-of-m)')
     .action(async (flags: ReleaseFlags) => {
       const { runRelease } = await import('../release.js');
       process.exitCode = await runRelease(flags);

@@ -2,7 +2,7 @@ import { registryHost, type InitOptions } from './config.js';
 import type { ProjectInfo } from './detect.js';
 
 /** How CI runs relsign: the project's own devDependency, or the published package. */
-function relsignCommand(info: ProjectInfo, version: string, args: string): string {
+export function relsignCommand(info: ProjectInfo, version: string, args: string): string {
   return info.node ? `npx relsign ${args}` : `npx --yes relsign@${version} ${args}`;
 }
 

@@ -9,6 +9,8 @@ import { detectProject } from './detect.js';
 export interface InitFlags {
   github: boolean;
   gitlab: boolean;
+  /** With --github: a split matrix workflow (release --split per runner, continue --merge once). */
+  split?: boolean;
   force: boolean;
   from?: string;
   output: string;
@@ -53,7 +55,12 @@ export async function runInit(cwd: string, flags: InitFlags, version: string, ou
   } else {
     files.push({ path: configPath, text: renderConfig(info, options) });
   }
-  if (flags.github) files.push({ path: resolve(cwd, '.github/workflows/release.yml'), text: githubWorkflow(info, options, version) });
+  if (flags.split && !flags.github) throw new UsageError('--split needs --github (it writes the split matrix workflow)');
+  if (flags.github && flags.split) {
+    const { configTargets, githubSplitWorkflow } = await import('./split-workflow.js');
+    const text = githubSplitWorkflow(info, options, version, configTargets(files[0]!.text));
+    files.push({ path: resolve(cwd, '.github/workflows/release.yml'), text });
+  } else if (flags.github) files.push({ path: resolve(cwd, '.github/workflows/release.yml'), text: githubWorkflow(info, options, version) });
   if (flags.gitlab) files.push({ path: resolve(cwd, '.gitlab-ci.yml'), text: gitlabJob(info, options, version) });
 
   if (!flags.force) {
