@@ -533,7 +533,13 @@ export class RegistryClient {
         }
         return 'uploaded';
       } catch (err) {
-        if (!(err instanceof RetryableUpload)) throw err;
+        if (!(err instanceof RetryableUpload)) {
+          // Two writers pushing the same blob at once (a signature config, a shared base
+          // layer): the registry can fail the slower upload (DIGEST_INVALID) although the
+          // blob is then there. The registry checked its digest; the size confirms it.
+          if (err instanceof RelsignError && (await this.headBlobAs(op, desc.digest, 'pull,push').catch(() => undefined)) === desc.size) return 'exists';
+          throw err;
+        }
         if (attempt + 1 >= attempts) throw err.error;
         const ra = retryAfterMs(err.retryAfter ?? null);
         const wait = ra !== undefined ? Math.min(ra, this.transport.backoff.maxMs) : Math.min(this.transport.backoff.maxMs, this.transport.backoff.baseMs * 2 ** attempt);

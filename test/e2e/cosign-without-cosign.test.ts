@@ -108,13 +108,16 @@ describe('cmd: cosign with a cosign on PATH', () => {
     const stub = join(bin, 'cosign');
     await writeFile(
       stub,
-      `#!/bin/sh\nprintf '%s\\n' "$@" >> "${record}.argv"\necho --- >> "${record}.argv"\ncat >> "${record}.stdin"\necho --- >> "${record}.stdin"\nfor a in "$@"; do case "$a" in --output-signature=*) echo stub > "\${a#--output-signature=}";; esac; done\n`,
+      // Artifacts are signed concurrently: each call records into files of its own (by pid).
+      `#!/bin/sh\nprintf '%s\\n' "$@" > "${record}.$$.argv"\ncat > "${record}.$$.stdin"\nfor a in "$@"; do case "$a" in --output-signature=*) echo stub > "\${a#--output-signature=}";; esac; done\n`,
     );
     await chmod(stub, 0o755);
     const r = await runCli(['release', '--snapshot', '--clean'], { cwd: repo.dir, env: await env(bin) });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/in-process/);
-    const calls = (await readFile(`${record}.argv`, 'utf8')).split('---\n').filter(Boolean).map((c) => c.trimEnd().split('\n'));
+    const recorded = (await readdir(bin)).filter((f) => f.startsWith('record.'));
+    const read = (ext: string) => Promise.all(recorded.filter((f) => f.endsWith(ext)).map((f) => readFile(join(bin, f), 'utf8')));
+    const calls = (await read('.argv')).map((c) => c.trimEnd().split('\n'));
     expect(calls).toHaveLength(3);
     expect(calls).toContainEqual([
       'sign-blob',
@@ -123,7 +126,7 @@ describe('cmd: cosign with a cosign on PATH', () => {
       'dist/checksums.txt',
       '--yes',
     ]);
-    const stdins = (await readFile(`${record}.stdin`, 'utf8')).split('---\n').filter(Boolean);
+    const stdins = await read('.stdin');
     expect(stdins).toEqual([PASSWORD, PASSWORD, PASSWORD]);
   }, 60_000);
 });

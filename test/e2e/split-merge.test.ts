@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSigstoreServices, type SigstoreServices } from '../helpers/sigstore-services.js';
 import { FakeGitHub } from '../github/fake-github.js';
 import { REPO_ROOT, hasStackTrace, runCli } from '../helpers/cli.js';
 import { TempRepo } from '../helpers/repo.js';
@@ -33,12 +34,16 @@ async function clone(name: string, fake: FakeGitHub): Promise<string> {
   return dir;
 }
 
+let services: SigstoreServices;
+
 async function env() {
   return {
     COSIGN_PRIVATE_KEY: await readFile(join(keyDir, 'cosign.key'), 'utf8'),
     COSIGN_PASSWORD: PASSWORD,
     GITHUB_REPOSITORY: undefined,
     RELSIGN_SPLIT_BY: undefined,
+    // A real release records key signatures in Rekor (tlog_upload's default): a local one here.
+    RELSIGN_REKOR_URL: services.rekorURL,
   };
 }
 
@@ -54,6 +59,7 @@ async function splitInto(into: string, fake: FakeGitHub, shares: string[][]): Pr
 }
 
 beforeAll(async () => {
+  services = await startSigstoreServices();
   work = await mkdtemp(join(tmpdir(), 'relsign-split-'));
   keyDir = await mkdtemp(join(tmpdir(), 'relsign-split-key-'));
   const gen = await runCli(['generate-key-pair'], { cwd: keyDir, env: { COSIGN_PASSWORD: PASSWORD } });
@@ -69,6 +75,7 @@ beforeAll(async () => {
   await origin.tag('v2.0.1');
 });
 afterAll(async () => {
+  await services?.stop();
   for (const f of fakes) await f.close();
   await origin?.remove();
   if (work) await rm(work, { recursive: true, force: true });
