@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../util/errors.js';
 
 function parseBool(name: string, value: string): boolean {
@@ -33,4 +33,22 @@ export function goStyleBools(cmd: Command, names: readonly string[]): Command {
   const parse = cmd.parseOptions.bind(cmd);
   cmd.parseOptions = (argv: string[]) => parse(normalizeBoolArgs(argv, names));
   return cmd;
+}
+
+/**
+ * The flags `sign-blob` and `sign` share for the transparency log and keyless
+ * signing (cosign's names): --tlog-upload, --yes, --identity-token,
+ * --fulcio-url, --rekor-url, --timestamp-server-url, --timeout.
+ */
+export function addSigstoreServiceOptions(cmd: Command): Command {
+  return cmd
+    .option('--tlog-upload', 'record the signature in the Rekor transparency log (default true; --tlog-upload=false signs offline, key only)', true)
+    .addOption(new Option('--no-tlog-upload').hideHelp())
+    .option('-y, --yes', 'agree to the transparency log upload without a prompt', false)
+    .addOption(new Option('--no-yes').hideHelp())
+    .option('--identity-token <token>', 'keyless: OIDC identity token, or a file holding it (default: SIGSTORE_ID_TOKEN, or the GitHub Actions token)')
+    .option('--fulcio-url <url>', 'keyless: Fulcio (default: RELSIGN_FULCIO_URL, else the public-good signing config)')
+    .option('--rekor-url <url>', 'Rekor transparency log (default: RELSIGN_REKOR_URL, else the public-good signing config)')
+    .option('--timestamp-server-url <url>', 'RFC 3161 timestamp authority (default: RELSIGN_TSA_URL, else none)')
+    .option('--timeout <duration>', 'per-request timeout for Fulcio, Rekor, the TSA and the OIDC endpoint (default 30s; each is retried 3 times)');
 }

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { goStyleBools } from '../../sigstore/flags.js';
+import { addSigstoreServiceOptions, goStyleBools } from '../../sigstore/flags.js';
 
 export function registerSignBlob(program: Command): void {
   const cmd = program
@@ -13,17 +13,9 @@ export function registerSignBlob(program: Command): void {
     .option('--bundle <file>', 'write a bundle: cosign legacy JSON, or a Sigstore v0.3 bundle with --new-bundle-format')
     .option('--new-bundle-format', 'write --bundle as a Sigstore bundle v0.3 (also --new-bundle-format=true|false)', false)
     .addOption(new Option('--no-new-bundle-format').hideHelp())
-    .option('--tlog-upload', 'record the signature in the Rekor transparency log (default true; --tlog-upload=false signs offline, key only)', true)
-    .addOption(new Option('--no-tlog-upload').hideHelp())
     .option('--b64', 'base64-encode the signature output; --b64=false writes raw DER', true)
-    .addOption(new Option('--no-b64').hideHelp())
-    .option('-y, --yes', 'agree to the transparency log upload without a prompt', false)
-    .addOption(new Option('--no-yes').hideHelp())
-    .option('--identity-token <token>', 'keyless: OIDC identity token, or a file holding it (default: SIGSTORE_ID_TOKEN, or the GitHub Actions token)')
-    .option('--fulcio-url <url>', 'keyless: Fulcio (default: RELSIGN_FULCIO_URL, else the public-good signing config)')
-    .option('--rekor-url <url>', 'Rekor transparency log (default: RELSIGN_REKOR_URL, else the public-good signing config)')
-    .option('--timestamp-server-url <url>', 'RFC 3161 timestamp authority (default: RELSIGN_TSA_URL, else none)')
-    .option('--timeout <duration>', 'per-request timeout for Fulcio, Rekor, the TSA and the OIDC endpoint (default 30s; each is retried 3 times)')
+    .addOption(new Option('--no-b64').hideHelp());
+  addSigstoreServiceOptions(cmd)
     .action(async (file: string, flags: import('../../sigstore/cli.js').SignBlobFlags) => {
       const { runSignBlob } = await import('../../sigstore/cli.js');
       await runSignBlob(file, flags);
