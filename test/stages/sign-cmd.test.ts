@@ -10,6 +10,8 @@ import { testContext } from '../helpers/context.js';
 
 let gnupgHome: string;
 let work: string;
+/** Every work folder made, removed after the file (each test makes its own). */
+const works: string[] = [];
 
 beforeAll(async () => {
   gnupgHome = await mkdtemp(join(tmpdir(), 'relsign-gpg-'));
@@ -20,12 +22,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await execa('gpgconf', ['--kill', 'all'], { env: { GNUPGHOME: gnupgHome }, reject: false });
   await rm(gnupgHome, { recursive: true, force: true });
-  if (work) await rm(work, { recursive: true, force: true });
+  for (const dir of works) await rm(dir, { recursive: true, force: true });
 });
 
 /** A dist with two archives and a checksum file registered, as the earlier stages leave it. */
 async function releaseDir(signs: unknown[], env: Record<string, string> = {}): Promise<Context> {
   work = await mkdtemp(join(tmpdir(), 'relsign-sign-'));
+  works.push(work);
   const { ctx } = await testContext(work, { signs }, { env: { GNUPGHOME: gnupgHome, ...env } });
   for (const [name, os] of [['demo_1.0.0_linux_amd64.tar.gz', 'linux'], ['demo_1.0.0_windows_amd64.zip', 'windows']] as const) {
     await writeFile(join(ctx.distDir, name), `archive ${name}\n`);
