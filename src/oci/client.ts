@@ -132,6 +132,9 @@ export function describeRegistryError(status: number, body: Buffer): string {
   return String(status);
 }
 
+/** Attempts at a manifest PUT that the registry refused over a blob it had not settled yet. */
+const MANIFEST_PUT_ATTEMPTS = 3;
+
 export class RegistryClient {
   private readonly auth: RegistryAuth;
   private readonly insecure: Set<string>;
@@ -345,14 +348,27 @@ export class RegistryClient {
     const { hash, algo } = hasher(isDigest(reference) ? reference : 'sha256:');
     const digest = `${algo}:${hash.update(bytes).digest('hex')}`;
     if (isDigest(reference) && reference !== digest) throw this.error(op, `manifest bytes have digest ${digest}, not ${reference}`);
-    const res = await this.call(op, {
-      method: 'PUT',
-      url: this.url(repo, `manifests/${reference}`),
-      scopes: this.scopes(repo, 'pull,push'),
-      headers: { 'content-type': mediaType },
-      body: () => bytes,
-    });
-    if (res.status !== 201 && !res.ok) throw await this.statusError(op, `manifest ${clean(reference, 80)} upload failed`, res);
+    let res: Response;
+    for (let attempt = 1; ; attempt++) {
+      res = await this.call(op, {
+        method: 'PUT',
+        url: this.url(repo, `manifests/${reference}`),
+        scopes: this.scopes(repo, 'pull,push'),
+        headers: { 'content-type': mediaType },
+        body: () => bytes,
+      });
+      if (res.status === 201 || res.ok) break;
+      const error = await this.statusError(op, `manifest ${clean(reference, 80)} upload failed`, res);
+      // A blob this manifest names was just pushed, maybe by another writer at the same
+      // moment: a registry can still be writing its link (distribution's filesystem
+      // driver reads a half-written one as DIGEST_INVALID) or not see it yet (eventually
+      // consistent storage: MANIFEST_BLOB_UNKNOWN). Both pass once the blob settles;
+      // a manifest that really is wrong fails every attempt with the same answer.
+      if (res.status !== 400 || !/ (DIGEST_INVALID|MANIFEST_BLOB_UNKNOWN|BLOB_UNKNOWN)\b/.test(error.message) || attempt >= MANIFEST_PUT_ATTEMPTS) throw error;
+      const wait = Math.min(this.transport.backoff.maxMs, this.transport.backoff.baseMs * 2 ** (attempt - 1));
+      this.opts.log?.debug(`${error.message}; putting the manifest again in ${wait} ms`);
+      await sleep(wait, this.transport.signal);
+    }
     await discard(res);
     const header = res.headers.get('docker-content-digest');
     if (header && header.startsWith(`${algo}:`) && header !== digest) {

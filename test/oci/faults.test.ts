@@ -100,6 +100,32 @@ describe('retries', () => {
     expect(await client().headBlob({ registry: reg.host, repository: 'retry/put' }, digest)).toBe(data.length);
   });
 
+  it('a manifest PUT refused while a blob it names settles (DIGEST_INVALID, MANIFEST_BLOB_UNKNOWN) is sent again; a wrong one fails after 3', async () => {
+    const { blobDigest, blob } = await seedImage('retry/manifest');
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: blobDigest, size: blob.length }, layers: [] }));
+    const answers = ['DIGEST_INVALID', 'MANIFEST_BLOB_UNKNOWN'];
+    await withProxy(
+      {
+        intercept: (req) => {
+          const code = req.method === 'PUT' && req.url.includes('/manifests/') ? answers.shift() : undefined;
+          return code ? { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code, message: 'not yet' }] }) } : undefined;
+        },
+      },
+      async (p) => {
+        const { digest } = await client().putManifest({ registry: p.host, repository: 'retry/manifest' }, 'v2', manifest, OCI_MANIFEST);
+        expect(p.requests.filter((r) => r.method === 'PUT')).toHaveLength(3);
+        expect(digest).toBe(sha256(manifest));
+      },
+    );
+    expect(await client().headManifest({ registry: reg.host, repository: 'retry/manifest' }, 'v2')).toMatchObject({ digest: sha256(manifest) });
+    // A manifest naming a blob that never existed: the registry's answer, after three attempts.
+    const missing = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: sha256('never pushed'), size: 12 }, layers: [] }));
+    await withProxy({}, async (p) => {
+      await expect(client().putManifest({ registry: p.host, repository: 'retry/manifest' }, 'v3', missing, OCI_MANIFEST)).rejects.toThrow(/manifest v3 upload failed: 400 MANIFEST_BLOB_UNKNOWN/);
+      expect(p.requests.filter((r) => r.method === 'PUT')).toHaveLength(3);
+    });
+  });
+
   it('a 503 on a chunk PATCH restarts the chunked upload from the first byte', async () => {
     let failed = false;
     const data = randomBytes(3000);
