@@ -243,6 +243,10 @@ export async function writeReleaseManifest(ctx: Context): Promise<void> {
   const name = manifestName(ctx);
   const bundleName = `${name}${MANIFEST_BUNDLE_SUFFIX}`;
   const assets = (await releaseArtifacts(ctx)).filter((a) => a.extra.releaseManifest !== true);
+  if (assets.length === 0) {
+    ctx.log.debug('release.manifest: no assets to list; no manifest written');
+    return;
+  }
   for (const a of assets) {
     if (a.name === name || a.name === bundleName) {
       throw new RelsignError(`release.manifest.name_template: ${name} is also the name of the asset ${a.path}; choose another name`);
