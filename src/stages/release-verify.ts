@@ -47,7 +47,10 @@ export async function verifyReleaseSignatures(ctx: Context, uploaded: readonly L
     const who = [...new Set(external.map((c) => `${c.verifier.where} (${c.verifier.kind === 'external' ? c.verifier.cmd : ''})`))];
     log.info(`${external.length} signature(s) made by external signers are not verified by relsign: ${who.join(', ')}`);
   }
-  const own = checks.filter((c) => c.verifier.kind !== 'external');
+  // A keyless .sig written without its certificate names no identity: nothing to check it against.
+  const bare = checks.filter((c) => c.verifier.kind === 'keyless' && c.format === 'signature' && !c.certificatePath);
+  if (bare.length > 0) log.info(`${bare.length} keyless signature(s) written without a certificate are not verified: ${bare.map((c) => c.asset).slice(0, 3).join(', ')}${bare.length > 3 ? ', …' : ''}`);
+  const own = checks.filter((c) => c.verifier.kind !== 'external' && !bare.includes(c));
   if (own.length === 0) return;
   // @sigstore/core reads Fulcio's certificate extensions (the OIDC issuer); loaded only when needed.
   sigstoreX509 ??= (await import('@sigstore/core')).X509Certificate;
@@ -109,7 +112,9 @@ async function verifyOne(ctx: Context, c: SignatureCheck, keys: Map<string, Prom
   if (c.format === 'signature') {
     if (!c.certificatePath) throw new CheckFailed('a keyless signature without its certificate cannot be checked');
     signature = decodeSignature(await readFileBounded(c.path, MAX_SIGNATURE_BYTES, 'a signature'), c.asset);
-    certificate = (await readFileBounded(c.certificatePath, MAX_SIGNATURE_BYTES, 'a certificate')).toString('utf8');
+    const text = (await readFileBounded(c.certificatePath, MAX_SIGNATURE_BYTES, 'a certificate')).toString('utf8');
+    // PEM as relsign's builtin signer writes it, or base64 of the PEM as `cosign sign-blob --output-certificate` does.
+    certificate = text.includes('-----BEGIN') ? text : (decodeBase64Strict(text.trim())?.toString('utf8') ?? text);
   } else {
     const text = (await readFileBounded(c.path, MAX_BUNDLE_BYTES, 'a bundle')).toString('utf8');
     const b = parseBundle(text, c.asset);

@@ -96,11 +96,12 @@ const extraFilesRegistered = new WeakSet<Context>();
 /**
  * The artifacts the release uploads: the uploadable types (among
  * release.ids), release.extra_files (registered once per run; not under
- * --snapshot, which publishes nothing), and the release manifest with its
+ * --snapshot or --skip publish, which publish nothing), and the release manifest with its
  * signature, whatever the ids.
  */
 export async function releaseArtifacts(ctx: Context): Promise<Artifact[]> {
-  if (!ctx.options.snapshot && !extraFilesRegistered.has(ctx)) {
+  const publishing = !ctx.options.snapshot && !ctx.options.skip.has('publish') && !ctx.options.skip.has('release');
+  if (publishing && !extraFilesRegistered.has(ctx)) {
     extraFilesRegistered.add(ctx);
     await extraFiles(ctx);
   }
