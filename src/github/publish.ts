@@ -74,6 +74,11 @@ export interface PublishReleaseOptions {
   fetch?: typeof fetch;
   signal?: AbortSignal;
   log?: PublishLogger;
+  /**
+   * Runs after the uploaded assets are confirmed equal to the local files and
+   * before the release is published: throwing leaves the release a draft.
+   */
+  verify?: (assets: readonly LocalAsset[]) => Promise<void>;
   /** Terminal stream for live progress (a TTY gets a redrawn status line). */
   progressStream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
@@ -127,7 +132,7 @@ export function truncateBody(body: string): string {
  *    replace_existing_artifacts, else one clear error before any upload;
  * 4. upload (streamed, bounded concurrency, paced ≤ 80 writes/min, retried re-opening the file);
  * 5. list the assets again and compare name, size and digest with the local files;
- * 6. publish (`draft: false`, make_latest) unless a draft was asked for.
+ * 6. run the caller's check (signatures), then publish (`draft: false`, make_latest) unless a draft was asked for.
  *
  * Any failure leaves the release a draft; re-running the same command resumes.
  */
@@ -275,7 +280,11 @@ export async function publishRelease(options: PublishReleaseOptions): Promise<Pu
 
     // 5. Verify what GitHub holds against the local files.
     const finalAssets = local.length > 0 ? await api.listAssets(target.id) : [];
-    const rows = verifyAssets(local, finalAssets, statuses, log);
+    for (const name of plan.keptDiffering) {
+      log.info(`keeping the release's ${name}: it signs ${local.find((l) => l.name === name)?.keepExistingWith} as on the release (a new signature differs only in its transparency-log entry)`);
+    }
+    const rows = verifyAssets(local, finalAssets, statuses, log, plan.keptDiffering);
+    if (options.verify) await options.verify(local.filter((l) => !plan.keptDiffering.has(l.name)));
 
     // 6. Publish (or just update notes/title of an existing release).
     const update: Parameters<ReleaseApi['update']>[1] = {};
@@ -346,6 +355,8 @@ interface UploadPlan {
   toDelete: Array<{ remote: GhAsset; reason: 'leftover' | 'replace' }>;
   /** Names being replaced (their old copy is in toDelete). */
   replacing: Set<string>;
+  /** Kept although they differ: an earlier signature of what is identical on the release (keepExistingWith). */
+  keptDiffering: Set<string>;
 }
 
 /** Decides, per local asset, whether the release already holds it. Conflicts are reported together. */
@@ -355,7 +366,13 @@ export function planUploads(
   options: { replaceExisting: boolean; release?: GhRelease },
 ): UploadPlan {
   const byName = new Map(existing.map((a) => [a.name, a] as const));
-  const plan: UploadPlan = { toUpload: [], kept: [], toDelete: [], replacing: new Set() };
+  const plan: UploadPlan = { toUpload: [], kept: [], toDelete: [], replacing: new Set(), keptDiffering: new Set() };
+  const localByName = new Map(local.map((a) => [a.name, a] as const));
+  const anchorIdentical = (asset: LocalAsset): boolean => {
+    const anchor = asset.keepExistingWith === undefined ? undefined : localByName.get(asset.keepExistingWith);
+    const remoteAnchor = anchor && byName.get(anchor.name);
+    return !!anchor && !!remoteAnchor && sameContent(remoteAnchor, anchor);
+  };
   const conflicts: RelsignError[] = [];
   for (const asset of local) {
     const remote = byName.get(asset.name);
@@ -370,6 +387,9 @@ export function planUploads(
       plan.toDelete.push({ remote, reason: 'replace' });
       plan.replacing.add(asset.name);
       plan.toUpload.push(asset);
+    } else if (anchorIdentical(asset)) {
+      plan.kept.push({ local: asset, remote });
+      plan.keptDiffering.add(asset.name);
     } else {
       conflicts.push(conflictError(asset, remote, options.release!));
     }
@@ -392,6 +412,7 @@ function verifyAssets(
   remote: readonly GhAsset[],
   statuses: Map<string, { status: AssetStatus; remote?: GhAsset }>,
   log: PublishLogger,
+  keptDiffering: ReadonlySet<string> = new Set(),
 ): PublishedAsset[] {
   const byName = new Map(remote.map((a) => [a.name, a] as const));
   const problems: string[] = [];
@@ -408,6 +429,10 @@ function verifyAssets(
       continue;
     }
     if (r.state !== 'uploaded') problems.push(`${asset.name} is in state ${r.state}, not uploaded`);
+    if (keptDiffering.has(asset.name)) {
+      rows.push({ id: r.id, name: asset.name, size: r.size, status: st?.status ?? 'kept', digest: String(r.digest), url: r.browser_download_url });
+      continue;
+    }
     if (r.size !== asset.size) problems.push(`${asset.name} has ${r.size} bytes on GitHub, ${asset.size} locally`);
     if (typeof r.digest === 'string') {
       if (r.digest.toLowerCase() !== digestOf(asset)) problems.push(`${asset.name} has digest ${r.digest} on GitHub, ${digestOf(asset)} locally`);

@@ -23,6 +23,7 @@ import { envAfterGitStage, envStage } from './env.js';
 import { gitStage } from './git.js';
 import { imagesStage } from './images.js';
 import { artifactsJsonStage, metadataStage } from './metadata.js';
+import { manifestStage } from './manifest.js';
 import { releaseStage } from './release.js';
 import { dockerSignStage, signStage } from './sign/index.js';
 import { sourceStage } from './source.js';
@@ -141,6 +142,7 @@ export function mergeStages(): Stage[] {
     signStage,
     dockerSignStage,
     changelogStage,
+    manifestStage,
     releaseStage,
     artifactsJsonStage,
   ];

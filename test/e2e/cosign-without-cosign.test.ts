@@ -118,7 +118,11 @@ describe('cmd: cosign with a cosign on PATH', () => {
     const recorded = (await readdir(bin)).filter((f) => f.startsWith('record.'));
     const read = (ext: string) => Promise.all(recorded.filter((f) => f.endsWith(ext)).map((f) => readFile(join(bin, f), 'utf8')));
     const calls = (await read('.argv')).map((c) => c.trimEnd().split('\n'));
-    expect(calls).toHaveLength(3);
+    // Two artifacts and the checksums file, then the release manifest (an external signer signs it as any file).
+    expect(calls).toHaveLength(4);
+    const manifestCall = calls.find((c) => c.some((a) => /_manifest\.json$/.test(a)))!;
+    expect(manifestCall[0]).toBe('sign-blob');
+    expect(manifestCall[2]).toMatch(/^--output-signature=dist\/.+_manifest\.json\.sig$/);
     expect(calls).toContainEqual([
       'sign-blob',
       '--key=env://COSIGN_PRIVATE_KEY',
@@ -127,6 +131,6 @@ describe('cmd: cosign with a cosign on PATH', () => {
       '--yes',
     ]);
     const stdins = await read('.stdin');
-    expect(stdins).toEqual([PASSWORD, PASSWORD, PASSWORD]);
+    expect(stdins).toEqual([PASSWORD, PASSWORD, PASSWORD, PASSWORD]);
   }, 60_000);
 });

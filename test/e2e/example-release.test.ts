@@ -92,8 +92,21 @@ describe('relsign release --snapshot --clean --config release.config.example.yam
     expect(r.stderr).not.toMatch(/ephemeral/);
     const dist = join(repo.dir, 'dist');
     const artifacts = JSON.parse(await readFile(join(dist, 'artifacts.json'), 'utf8')) as Array<{ name: string; path: string; type: string; extra?: Record<string, unknown> }>;
-    const sigs = artifacts.filter((a) => a.type === 'signature');
+    const sigs = artifacts.filter((a) => a.type === 'signature' && a.extra?.releaseManifest !== true);
     expect(sigs).toHaveLength(6);
+    // The release manifest's bundle: a DSSE signature over the manifest's exact bytes, by the same key.
+    const manifest = artifacts.find((a) => a.type === 'file' && a.extra?.releaseManifest === true)!;
+    expect(manifest.name).toMatch(/^greeter_0\.0\.0-SNAPSHOT-[0-9a-f]+_manifest\.json$/);
+    const bundle = JSON.parse(await readFile(join(dist, `${manifest.name}.sigstore.json`), 'utf8'));
+    const manifestBytes = await readFile(join(dist, manifest.name));
+    expect(Buffer.from(bundle.dsseEnvelope.payload, 'base64').equals(manifestBytes)).toBe(true);
+    const paeFile = join(dist, 'manifest.pae');
+    await writeFile(paeFile, Buffer.concat([Buffer.from(`DSSEv1 28 application/vnd.in-toto+json ${manifestBytes.length} `), manifestBytes]));
+    const sigFile = join(dist, 'manifest.sig.b64');
+    await writeFile(sigFile, bundle.dsseEnvelope.signatures[0].sig);
+    await opensslVerify(pubPem, sigFile, paeFile);
+    await rm(paeFile);
+    await rm(sigFile);
     for (const s of sigs) {
       const target = artifacts.find((a) => a.name === s.extra!.signedArtifact)!;
       await opensslVerify(pubPem, join(repo.dir, s.path), join(repo.dir, target.path));
@@ -149,9 +162,12 @@ describe('relsign release --snapshot --clean --config release.config.example.yam
         cwd: repo.dir,
         env: { COSIGN_PASSWORD: 'pw-for-test', PATH: `${shimDir}:${process.env.PATH}`, RELSIGN_REKOR_URL: services.rekorURL },
       });
-      expect(services.requests.rekor).toBe(1);
+      // The checksums file, and the release manifest (a cosign on PATH is an external signer: it signs the manifest as any file).
+      expect(services.requests.rekor).toBe(2);
       expect(r.code, r.stderr).toBe(0);
       const dist = join(repo.dir, 'dist');
+      const manifest = (await readdir(dist)).find((f) => f.endsWith('_manifest.json'))!;
+      await opensslVerify(await readFile(join(keyDir, 'cosign.pub'), 'utf8'), join(dist, `${manifest}.sig`), join(dist, manifest));
       const sums = (await readdir(dist)).find((f) => f.endsWith('_checksums.txt'))!;
       const v = await runCli(['verify-blob', '--key', join(keyDir, 'cosign.pub'), '--signature', `dist/${sums}.sig`, '--insecure-ignore-tlog', `dist/${sums}`], { cwd: repo.dir });
       expect(v.code, v.stderr).toBe(0);

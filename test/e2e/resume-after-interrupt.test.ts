@@ -122,7 +122,7 @@ async function rerunAndCheck(f: FakeGitHub, dir: string): Promise<void> {
   const release = f.releases[0]!;
   expect(release.draft).toBe(false);
   const names = release.assets.map((a) => a.name).sort();
-  expect(names).toEqual([BIG, `${BIG}.sig`, 'big_1.0.0_checksums.txt', 'big_1.0.0_checksums.txt.sig'].sort());
+  expect(names).toEqual([BIG, `${BIG}.sig`, 'big_1.0.0_checksums.txt', 'big_1.0.0_checksums.txt.sig', 'big_1.0.0_manifest.json', 'big_1.0.0_manifest.json.sigstore.json'].sort());
   // Where each uploaded artifact is on disk, from this run's dist/artifacts.json.
   const artifacts = JSON.parse(await readFile(join(dir, 'dist/artifacts.json'), 'utf8')) as Array<{ name: string; path: string; type: string }>;
   const pathOf = new Map(artifacts.filter((a) => a.type !== 'binary').map((a) => [a.name, a.path] as const));

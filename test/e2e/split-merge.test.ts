@@ -110,9 +110,11 @@ describe('release --split on three runners, then continue --merge', () => {
     expect(b.body).toBe(a.body);
     const names = (r: typeof a) => r.assets.map((x) => x.name).sort();
     expect(names(b)).toEqual(names(a));
-    expect(names(b)).toHaveLength(12); // 4 archives, source, checksums, each with its .sig
-    // Everything but the signatures (ECDSA signatures differ on every signing) is byte-identical.
-    for (const asset of b.assets.filter((x) => !x.name.endsWith('.sig'))) {
+    // 4 archives, source, checksums, each with its .sig; the release manifest and its bundle.
+    expect(names(b)).toHaveLength(14);
+    // Everything but the signatures is byte-identical, the release manifest included.
+    expect(names(b)).toContain('hello_2.0.1_manifest.json');
+    for (const asset of b.assets.filter((x) => !x.name.endsWith('.sig') && !x.name.endsWith('.sigstore.json'))) {
       const twin = a.assets.find((x) => x.name === asset.name)!;
       expect(asset.digest, asset.name).toBe(twin.digest);
       expect(asset.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -122,7 +124,8 @@ describe('release --split on three runners, then continue --merge', () => {
     // Signatures sit next to what they sign (inside the parts' folders for archives).
     type Listed = { name: string; path: string; type: string; extra?: { signedArtifact?: string } };
     const listed = JSON.parse(await readFile(join(merger, 'dist/artifacts.json'), 'utf8')) as Listed[];
-    const sigs = listed.filter((x) => x.type === 'signature');
+    // (The manifest's DSSE bundle is checked by test/e2e/release-manifest.test.ts.)
+    const sigs = listed.filter((x) => x.type === 'signature' && !x.name.endsWith('.sigstore.json'));
     expect(sigs.map((x) => x.name).sort()).toEqual(names(b).filter((n) => n.endsWith('.sig')));
     for (const sig of sigs) {
       const target = listed.find((x) => x.name === sig.extra!.signedArtifact && x.type !== 'signature')!;
