@@ -220,7 +220,8 @@ describe('release --split on three runners, then continue --merge', () => {
 
       const m = await runCli(['continue', '--merge', '--config', CONFIG], { cwd: merger, env: await mergeEnv(fake, 'hello-split') });
       expect(m.code, m.stderr).toBe(0);
-      expect(await tagsOf('hello-split')).toEqual(['2.0.1']);
+      // The version tag, and the signature's tag (cosign's legacy storage) for the index.
+      expect((await tagsOf('hello-split')).sort()).toEqual(['2.0.1', `${singleTop.replace(':', '-')}.sig`]);
       const digestIn = (body: string, repo: string) => new RegExp(`\\* \`${registry.host}/${repo}@(sha256:[0-9a-f]{64})\` \\(tags: 2\\.0\\.1; linux/amd64, linux/arm64\\)`).exec(body)?.[1];
       expect(digestIn(single.releases[0]!.body ?? '', 'hello-single')).toBe(singleTop);
       expect(digestIn(fake.releases[0]!.body ?? '', 'hello-split')).toBe(singleTop);
@@ -267,6 +268,29 @@ describe('release --split on three runners, then continue --merge', () => {
       const del = await fetch(`${registry.url}/v2/hello-bad/manifests/${recorded}`, { method: 'DELETE' });
       expect(del.status).toBe(202);
       await refused(merger, new RegExp(`^relsign: continue --merge: images\\[0\\] \\(hello\\): linux/arm64 from part dist/${part}: manifest ${registry.host.replace(/\./g, '\\.')}/hello-bad@${recorded} is not in the registry; refusing to merge$`));
+    });
+
+    it('refuses a platform no part built, and a platform recorded by a part that did not build its target', async () => {
+      const fake = await newFake();
+      const merger = await clone('merger-img-missing', fake, SIGN_IMAGES);
+      // The arm64 runner skipped its images.
+      await splitInto(merger, fake, [SHARES[0]!], { args: [], env: repoEnv('hello-missing'), extraConfig: SIGN_IMAGES });
+      await splitInto(merger, fake, [SHARES[1]!], { extraConfig: SIGN_IMAGES });
+      const merge = () => runCli(['continue', '--merge', '--config', CONFIG], { cwd: merger, env: repoEnv('hello-missing') });
+      const r = await merge();
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr.trim().split('\n').pop()).toBe('relsign: continue --merge: images[0] (hello): no part built platform linux/arm64; refusing to merge');
+      // The amd64 part claims an arm64 manifest too.
+      const file = join(merger, 'dist/linux_amd64-windows_amd64/context.json');
+      const ctx = JSON.parse(await readFile(file, 'utf8')) as Required<PartImages>;
+      ctx.images[0]!.platforms.push({ ...ctx.images[0]!.platforms[0]!, platform: 'linux/arm64' });
+      await writeFile(file, JSON.stringify(ctx));
+      const forged = await merge();
+      expect(forged.code, forged.stderr).toBe(1);
+      expect(forged.stderr.trim().split('\n').pop()).toBe(
+        'relsign: continue --merge: images[0] (hello): part dist/linux_amd64-windows_amd64 recorded linux/arm64 but built none of its targets (linux_arm64); refusing to merge',
+      );
+      expect(await tagsOf('hello-missing')).toEqual([]);
     });
 
     it('refuses a part that pushed to a repository the merge config does not name', async () => {
