@@ -190,7 +190,7 @@ export function gitlabSplitPipeline(info: ProjectInfo, o: InitOptions, version: 
   const lines: string[] = [
     '# Written by `relsign init --gitlab --split`: on a pushed tag, each runner',
     '# builds and archives its targets (`relsign release --split`, no signing',
-    '# secret' + (images ? '; runners building image platforms push them by digest' : '') + '), then one job checks and merges the parts',
+    ...(images ? ['# secret; the runners building image platforms push them by digest), then', '# one job checks and merges the parts'] : ['# secret), then one job checks and merges the parts']),
     '# and signs (`relsign continue --merge`). Scope COSIGN_PRIVATE_KEY and',
     '# COSIGN_PASSWORD (masked, protected) to the environment `release`: only the',
     '# merge job sees them. relsign publishes GitHub Releases only: to publish one',
