@@ -77,7 +77,7 @@ export function renderTags(ctx: Context, cfg: ImageConfig, where: string): strin
 }
 
 /** The binaries of one platform: per build id, the build target `os_arch[_arm]` (a variant-less one preferred). */
-export function binariesFor(ctx: Context, cfg: ImageConfig, p: ImagePlatform): Artifact[] {
+function binariesFor(ctx: Context, cfg: ImageConfig, p: ImagePlatform): Artifact[] {
   const candidates = ctx.artifacts
     .filter({ types: ['binary'], ids: cfg.ids })
     .filter((a) => a.os === p.os && a.arch === p.arch && (p.arch !== 'arm' || (a.arm ?? '') === p.arm));
