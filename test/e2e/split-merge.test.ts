@@ -234,6 +234,12 @@ describe('release --split on three runners, then continue --merge', () => {
       ]);
       const v = await runCli(['verify', '--key', join(keyDir, 'cosign.pub'), '--insecure-ignore-tlog', `${registry.host}/hello-split:2.0.1`], { cwd: merger });
       expect(v.code, v.stderr).toBe(0);
+      // A re-run of the merge finds the platforms again and writes the same index under the same tag.
+      const again = await runCli(['continue', '--merge', '--config', CONFIG], { cwd: merger, env: await mergeEnv(fake, 'hello-split') });
+      expect(again.code, again.stderr).toBe(0);
+      const after = await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/hello-split:2.0.1`]);
+      expect(after.stdout).toBe(inspect.stdout);
+      expect(fake.releases).toHaveLength(1);
     });
 
     it('refuses a tampered digest in context.json and a platform manifest gone from the registry, before signing or tagging', async () => {
@@ -263,6 +269,15 @@ describe('release --split on three runners, then continue --merge', () => {
       // Syntax is checked before any request: a digest that is not one.
       await writeFile(file, (await readFile(file, 'utf8')).replace(forged, 'sha256:../../v2/other'));
       await refused(tampered, new RegExp(`^relsign: continue --merge: dist/${part}/context\\.json: images\\[0\\]: platforms\\[0\\]: digest "sha256:\\.\\./\\.\\./v2/other" is not a sha256 digest$`));
+
+      // The amd64 part names the arm64 manifest (present in the registry): its image config gives it away.
+      await writeFile(file, (await readFile(file, 'utf8')).replace('sha256:../../v2/other', recorded));
+      const armRecord = (await partOf(tampered, part)).images![0]!.platforms[0]!;
+      const amdFile = join(tampered, 'dist/linux_amd64-windows_amd64/context.json');
+      const amd = JSON.parse(await readFile(amdFile, 'utf8')) as Required<PartImages>;
+      amd.images[0]!.platforms[0] = { ...amd.images[0]!.platforms[0]!, digest: armRecord.digest, size: armRecord.size };
+      await writeFile(amdFile, JSON.stringify(amd));
+      await refused(tampered, /^relsign: continue --merge: images\[0\] \(hello\): linux\/amd64 from part dist\/linux_amd64-windows_amd64: its image config is for linux\/arm64, not linux\/amd64; refusing to merge$/);
 
       // The arm64 manifest deleted from the registry after the split.
       const del = await fetch(`${registry.url}/v2/hello-bad/manifests/${recorded}`, { method: 'DELETE' });
