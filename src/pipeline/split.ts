@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { RelsignConfig } from '../config/types.js';
 import { RelsignError, UsageError } from '../util/errors.js';
 import { hashFile, isWithin, realLocation } from '../util/fs.js';
+import { OCI_MANIFEST } from '../oci/types.js';
 import type { Artifact, ArtifactType } from './artifacts.js';
 
 /** File written at the top of every split part: what the part is and which files it holds. */
@@ -42,6 +43,27 @@ export interface PartArtifact {
   extra?: Record<string, unknown>;
 }
 
+/** One platform of an image a split built: its manifest as pushed (or written to the part's layout). */
+export interface PartImagePlatform {
+  /** As in the config, e.g. `linux/arm64`. */
+  platform: string;
+  digest: string;
+  size: number;
+  media_type: string;
+}
+
+/** An image a split built some platforms of. */
+export interface PartImage {
+  /** `images[].id`. */
+  id: string;
+  /** Pushed by digest (no tags) to `repositories`, or written to `layout` only (--snapshot, push: false). */
+  pushed: boolean;
+  repositories: string[];
+  platforms: PartImagePlatform[];
+  /** The part's OCI layout (relative to the part), for snapshot splits. */
+  layout?: string;
+}
+
 export interface PartContext {
   format: string;
   split_id: string;
@@ -52,6 +74,8 @@ export interface PartContext {
   config_digest: string;
   targets: string[];
   artifacts: PartArtifact[];
+  /** Images whose platforms this part built (absent: none). */
+  images?: PartImage[];
 }
 
 /** GOOS name of the machine we run on (what `RELSIGN_SPLIT_BY=os` matches). */
@@ -222,6 +246,11 @@ export async function loadParts(opts: {
 }
 
 async function readBounded(file: string, max: number): Promise<string> {
+  return (await readBoundedBytes(file, max)).toString('utf8');
+}
+
+/** A file's bytes, refusing one larger than `max` (it may grow while read). */
+export async function readBoundedBytes(file: string, max: number): Promise<Buffer> {
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.alloc(max + 1);
@@ -232,7 +261,7 @@ async function readBounded(file: string, max: number): Promise<string> {
       n += bytesRead;
       if (n > max) throw new RelsignError(`continue --merge: ${file} is larger than ${max} bytes`);
     }
-    return buf.subarray(0, n).toString('utf8');
+    return buf.subarray(0, n);
   } finally {
     await fh.close();
   }
@@ -262,7 +291,16 @@ function parsePart(text: string, shown: string): PartContext {
   }
   if (!Array.isArray(o.artifacts) || o.artifacts.length > MAX_PART_ARTIFACTS) bad(`artifacts must be a list of at most ${MAX_PART_ARTIFACTS}`);
   const artifacts = (o.artifacts as unknown[]).map((a, i) => parseArtifact(a, `${shown}: artifacts[${i}]`));
-  return { ...(o as unknown as PartContext), targets: [...(o.targets as string[])], artifacts };
+  let images: PartImage[] | undefined;
+  if (o.images !== undefined) {
+    if (!Array.isArray(o.images) || o.images.length > MAX_PART_IMAGES) bad(`images must be a list of at most ${MAX_PART_IMAGES}`);
+    images = (o.images as unknown[]).map((im, i) => parseImage(im, `${shown}: images[${i}]`));
+    const ids = images.map((im) => im.id);
+    const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (dup !== undefined) bad(`image ${dup} is listed twice`);
+  }
+  const { images: _raw, ...rest } = o as unknown as PartContext;
+  return { ...rest, targets: [...(o.targets as string[])], artifacts, ...(images ? { images } : {}) };
 }
 
 function parseArtifact(a: unknown, where: string): PartArtifact {
@@ -299,6 +337,51 @@ function parseArtifact(a: unknown, where: string): PartArtifact {
     ...(o.arm !== undefined ? { arm: o.arm as string } : {}),
     ...(o.target !== undefined ? { target: o.target as string } : {}),
     extra,
+  };
+}
+
+const IMAGE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const PLATFORM = /^[a-z0-9]{1,16}\/[a-z0-9]{1,16}(?:\/[a-z0-9]{1,16})?$/;
+const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** Media types a split's platform manifest may have: what relsign writes. */
+const MANIFEST_TYPES: readonly string[] = [OCI_MANIFEST];
+/** Most images one part may list, and platforms and repositories per image. */
+export const MAX_PART_IMAGES = 256;
+const MAX_IMAGE_PLATFORMS = 64;
+const MAX_IMAGE_REPOSITORIES = 64;
+
+function parseImage(im: unknown, where: string): PartImage {
+  const bad = (what: string): never => {
+    throw new RelsignError(`continue --merge: ${where}: ${what}`);
+  };
+  if (!im || typeof im !== 'object' || Array.isArray(im)) return bad('not an object');
+  const o = im as Record<string, unknown>;
+  if (typeof o.id !== 'string' || !IMAGE_ID.test(o.id)) bad('id must be an image id (letters, digits, . _ -)');
+  if (typeof o.pushed !== 'boolean') bad('pushed must be true or false');
+  if (!Array.isArray(o.repositories) || o.repositories.length > MAX_IMAGE_REPOSITORIES || !o.repositories.every((r) => typeof r === 'string' && r.length > 0 && r.length <= 512)) {
+    bad(`repositories must be a list of at most ${MAX_IMAGE_REPOSITORIES} repositories`);
+  }
+  if (!Array.isArray(o.platforms) || o.platforms.length === 0 || o.platforms.length > MAX_IMAGE_PLATFORMS) bad(`platforms must be a list of 1 to ${MAX_IMAGE_PLATFORMS}`);
+  const platforms = (o.platforms as unknown[]).map((p, j): PartImagePlatform => {
+    const w = (what: string): never => bad(`platforms[${j}]: ${what}`);
+    if (!p || typeof p !== 'object' || Array.isArray(p)) return w('not an object');
+    const q = p as Record<string, unknown>;
+    if (typeof q.platform !== 'string' || !PLATFORM.test(q.platform)) w('platform must be os/arch[/variant], e.g. linux/arm64');
+    if (typeof q.digest !== 'string' || !SHA256_DIGEST.test(q.digest)) w(`digest ${JSON.stringify(String(q.digest).slice(0, 80))} is not a sha256 digest`);
+    if (typeof q.size !== 'number' || !Number.isSafeInteger(q.size) || q.size <= 0 || q.size > MAX_PART_FILE_BYTES) w('size must be a whole number of bytes');
+    if (typeof q.media_type !== 'string' || !MANIFEST_TYPES.includes(q.media_type)) w(`media_type must be ${MANIFEST_TYPES.join(' or ')}`);
+    return { platform: q.platform as string, digest: q.digest as string, size: q.size as number, media_type: q.media_type as string };
+  });
+  const names = platforms.map((p) => p.platform);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) bad(`platform ${dup} is listed twice`);
+  if (o.layout !== undefined && (typeof o.layout !== 'string' || !safeRelative(o.layout))) bad(`layout ${JSON.stringify(String(o.layout).slice(0, 200))} must be a relative path inside its part`);
+  return {
+    id: o.id as string,
+    pushed: o.pushed as boolean,
+    repositories: [...(o.repositories as string[])],
+    platforms,
+    ...(o.layout !== undefined ? { layout: o.layout as string } : {}),
   };
 }
 
@@ -350,13 +433,15 @@ export async function clearMergeOutputs(distDir: string, parts: readonly LoadedP
   }
   for (const p of parts) {
     const keep = new Set([PART_FILE, ...p.context.artifacts.map((a) => a.path)]);
+    // A snapshot split's image layouts: the merge reads their blobs.
+    const layouts = (p.context.images ?? []).flatMap((im) => (im.layout !== undefined ? [`${im.layout}/`] : []));
     const walk = async (dir: string, rel: string, depth: number): Promise<void> => {
       if (depth > 32) return;
       for (const e of await readdir(dir, { withFileTypes: true })) {
         count();
         const r = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) await walk(join(dir, e.name), r, depth + 1);
-        else if (!keep.has(r)) {
+        else if (!keep.has(r) && !layouts.some((l) => r.startsWith(l))) {
           await rm(join(dir, e.name), { force: true });
           removed++;
         }

@@ -2,7 +2,7 @@ import { realpath, rm, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import type { ImageConfig } from '../config/types.js';
 import { resolveBase, type BaseImage } from '../oci/build/base.js';
-import { buildImage, type BuiltImage } from '../oci/build/image.js';
+import { buildImage, type BuiltImage, type ImageSpec } from '../oci/build/image.js';
 import { OciLayout } from '../oci/build/layout.js';
 import { parsePlatform, type ImagePlatform } from '../oci/build/platform.js';
 import { BaseLayerFetcher, pushImage } from '../oci/build/push.js';
@@ -41,7 +41,7 @@ export const imagesStage: Stage = {
   },
 };
 
-function renderRepositories(ctx: Context, cfg: ImageConfig, where: string): RepoRef[] {
+export function renderRepositories(ctx: Context, cfg: ImageConfig, where: string): RepoRef[] {
   const field = cfg.repository !== undefined ? 'repository' : 'repositories';
   const out: RepoRef[] = [];
   cfg.repositories.forEach((text, j) => {
@@ -62,7 +62,7 @@ function renderRepositories(ctx: Context, cfg: ImageConfig, where: string): Repo
   return out;
 }
 
-function renderTags(ctx: Context, cfg: ImageConfig, where: string): string[] {
+export function renderTags(ctx: Context, cfg: ImageConfig, where: string): string[] {
   const tags: string[] = [];
   cfg.tags.forEach((t, j) => {
     const tag = render(ctx, t, `${where}.tags[${j}]`).trim();
@@ -137,23 +137,58 @@ function defaultAnnotations(ctx: Context): Record<string, string> {
   return a;
 }
 
-async function runImage(ctx: Context, client: RegistryClient, cfg: ImageConfig, where: string): Promise<void> {
+/** Everything decided before an image is built: which platforms, where it goes, the spec. */
+export interface ImagePlan {
+  cfg: ImageConfig;
+  where: string;
+  /** The platforms built by this run: every configured one, or (split) those whose binaries it built. */
+  platforms: ImagePlatform[];
+  repositories: RepoRef[];
+  tags: string[];
+  push: boolean;
+  spec: ImageSpec;
+  base?: BaseImage;
+}
+
+export function checkImageId(cfg: ImageConfig, where: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(cfg.id)) {
     throw new RelsignError(`${where}.id: ${JSON.stringify(cfg.id.slice(0, 140))} must be letters, digits, . _ - (it names dist/images/<id>)`);
   }
-  const platforms = cfg.platforms.map((text, j) => {
+}
+
+export function imagePlatforms(cfg: ImageConfig, where: string): ImagePlatform[] {
+  return cfg.platforms.map((text, j) => {
     const p = parsePlatform(text);
     if (!p) throw new RelsignError(`${where}.platforms[${j}]: unknown platform ${JSON.stringify(text)}`);
     return p;
   });
+}
+
+export function imagePushes(ctx: Context, cfg: ImageConfig, where: string): boolean {
+  return renderFlag(ctx, cfg.push, `${where}.push`) && !ctx.options.snapshot;
+}
+
+/**
+ * Works out what to build. `scope: 'all'` (a single run): every configured
+ * platform, each of which must have its binaries when any has. `scope:
+ * 'here'` (a split): only the platforms whose binaries this run built;
+ * undefined when there are none.
+ */
+export async function planImage(ctx: Context, client: RegistryClient, cfg: ImageConfig, where: string, scope: 'all' | 'here'): Promise<ImagePlan | undefined> {
+  checkImageId(cfg, where);
+  const configured = imagePlatforms(cfg, where);
   const repositories = renderRepositories(ctx, cfg, where);
   const tags = renderTags(ctx, cfg, where);
-  const push = renderFlag(ctx, cfg.push, `${where}.push`) && !ctx.options.snapshot;
+  const push = imagePushes(ctx, cfg, where);
 
   // What goes in the layer, per platform.
   const files = await fileEntries(ctx, cfg, where);
   const binDir = cfg.binary_dir;
-  const perPlatform = platforms.map((platform) => ({ platform, binaries: binariesFor(ctx, cfg, platform) }));
+  let perPlatform = configured.map((platform) => ({ platform, binaries: binariesFor(ctx, cfg, platform) }));
+  if (scope === 'here') {
+    perPlatform = perPlatform.filter((p) => p.binaries.length > 0);
+    if (perPlatform.length === 0) return undefined;
+  }
   const anyBinary = perPlatform.some((p) => p.binaries.length > 0);
   for (const [j, p] of perPlatform.entries()) {
     if (anyBinary && p.binaries.length === 0) {
@@ -163,6 +198,7 @@ async function runImage(ctx: Context, client: RegistryClient, cfg: ImageConfig, 
   if (!anyBinary && files.length === 0) {
     throw new RelsignError(`${where}: nothing to put in the image: no binaries${cfg.ids.length ? ` from builds ${cfg.ids.join(',')}` : ''} for ${cfg.platforms.join(', ')} and no files`);
   }
+  const platforms = perPlatform.map((p) => p.platform);
   const specPlatforms = await Promise.all(
     perPlatform.map(async ({ platform, binaries }) => {
       const entries: TarEntry[] = [...files];
@@ -191,29 +227,37 @@ async function runImage(ctx: Context, client: RegistryClient, cfg: ImageConfig, 
     annotations['org.opencontainers.image.base.name'] = formatReference(parseReference(cfg.base));
     annotations['org.opencontainers.image.base.digest'] = base.digest;
   }
+  const spec: ImageSpec = {
+    platforms: specPlatforms,
+    created: ctx.git.commitDate,
+    ...(base ? { base } : {}),
+    ...(entrypoint ? { entrypoint } : {}),
+    ...(cfg.cmd ? { cmd: renderList(ctx, cfg.cmd, `${where}.cmd`) } : {}),
+    env,
+    ...(cfg.workdir !== undefined ? { workdir: render(ctx, cfg.workdir, `${where}.workdir`) } : {}),
+    ...(cfg.user !== undefined ? { user: render(ctx, cfg.user, `${where}.user`) } : {}),
+    labels: renderMap(ctx, cfg.labels, `${where}.labels`),
+    annotations,
+  };
+  return { cfg, where, platforms, repositories, tags, push, spec, ...(base ? { base } : {}) };
+}
 
+/**
+ * Builds a planned image as an OCI layout under <dist>/images/<id>; when it
+ * will not be pushed, downloads the base layers too so the layout is complete.
+ */
+export async function buildPlanned(
+  ctx: Context,
+  client: RegistryClient,
+  plan: ImagePlan,
+): Promise<{ image: BuiltImage; layout: OciLayout; fetcher: BaseLayerFetcher; layoutRel: string }> {
+  const { cfg, where, base } = plan;
   const layoutDir = join(ctx.distDir, 'images', cfg.id);
   await rm(layoutDir, { recursive: true, force: true });
   const layout = new OciLayout(layoutDir);
-  const image = await buildImage(
-    layout,
-    {
-      platforms: specPlatforms,
-      created: ctx.git.commitDate,
-      ...(base ? { base } : {}),
-      ...(entrypoint ? { entrypoint } : {}),
-      ...(cfg.cmd ? { cmd: renderList(ctx, cfg.cmd, `${where}.cmd`) } : {}),
-      env,
-      ...(cfg.workdir !== undefined ? { workdir: render(ctx, cfg.workdir, `${where}.workdir`) } : {}),
-      ...(cfg.user !== undefined ? { user: render(ctx, cfg.user, `${where}.user`) } : {}),
-      labels: renderMap(ctx, cfg.labels, `${where}.labels`),
-      annotations,
-    },
-    Math.max(1, ctx.options.parallelism),
-  );
+  const image = await buildImage(layout, plan.spec, Math.max(1, ctx.options.parallelism));
   const fetcher = new BaseLayerFetcher(client, layout, base);
-  const first = `${formatReference(repositories[0]!)}:${tags[0]}`;
-  if (!push) {
+  if (!plan.push) {
     // The layout is all there is: make it complete (base layers too), so `skopeo copy oci:…` works.
     try {
       await fetcher.fetchAll(image, ctx.options.parallelism);
@@ -221,8 +265,17 @@ async function runImage(ctx: Context, client: RegistryClient, cfg: ImageConfig, 
       throw new RelsignError(`${where}.base: base image ${cfg.base}: cannot download its layers: ${describeError(err)}`);
     }
   }
-  await layout.finish(image.top.descriptor, tags[0]);
+  await layout.finish(image.top.descriptor, plan.tags[0]);
   const layoutRel = relative(ctx.cwd, layoutDir).split(sep).join('/');
+  return { image, layout, fetcher, layoutRel };
+}
+
+/** Builds one image whole (every platform) and pushes it with its tags, as a single-machine run does. */
+export async function runImage(ctx: Context, client: RegistryClient, cfg: ImageConfig, where: string): Promise<void> {
+  const plan = (await planImage(ctx, client, cfg, where, 'all'))!;
+  const { repositories, tags, push, platforms, base } = plan;
+  const { image, layout, fetcher, layoutRel } = await buildPlanned(ctx, client, plan);
+  const first = `${formatReference(repositories[0]!)}:${tags[0]}`;
   ctx.log.info(`  ${first} (${platforms.map((p) => p.name).join(', ')}) → ${layoutRel}: ${image.top.descriptor.digest}`);
   if (push) {
     try {
@@ -243,13 +296,20 @@ async function runImage(ctx: Context, client: RegistryClient, cfg: ImageConfig, 
   } else {
     ctx.log.info(`  not pushed (${ctx.options.snapshot ? '--snapshot' : 'push: false'})`);
   }
-  register(ctx, cfg, image, repositories, tags, layoutRel, push);
+  registerImage(ctx, cfg, image, repositories, tags, layoutRel, push);
 }
 
-function register(ctx: Context, cfg: ImageConfig, image: BuiltImage, repositories: RepoRef[], tags: string[], layout: string, pushed: boolean): void {
+/** What registration needs of an image: each platform manifest's digest, and the index's when there is one. */
+export interface RegisteredImage {
+  manifests: ReadonlyArray<{ platform: ImagePlatform; descriptor: { digest: string } }>;
+  index?: { descriptor: { digest: string } };
+}
+
+/** Registers an image's platform manifests (type image) and index (type manifest) for every repository. */
+export function registerImage(ctx: Context, cfg: ImageConfig, image: RegisteredImage, repositories: readonly RepoRef[], tags: string[], layout: string | undefined, pushed: boolean): void {
   for (const repo of repositories) {
     const ref = `${formatReference(repo)}:${tags[0]}`;
-    const common = { repository: formatReference(repo), tags, layout, pushed };
+    const common = { repository: formatReference(repo), tags, ...(layout !== undefined ? { layout } : {}), pushed };
     for (const m of image.manifests) {
       ctx.artifacts.add({
         type: 'image',

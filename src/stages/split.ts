@@ -16,17 +16,14 @@ import { writeFileAtomic } from '../util/fs.js';
 import { archiveStage } from './archive/index.js';
 import { beforeStage } from './before.js';
 import { buildStage } from './build.js';
-import { changelogStage } from './changelog.js';
-import { checksumStage } from './checksum.js';
 import { assertSafeDist, cleanStage, distStage } from './dist.js';
 import { envAfterGitStage, envStage } from './env.js';
 import { gitStage } from './git.js';
 import { imagesStage } from './images.js';
-import { artifactsJsonStage, metadataStage } from './metadata.js';
-import { manifestStage } from './manifest.js';
-import { releaseStage } from './release.js';
-import { dockerSignStage, signStage } from './sign/index.js';
-import { sourceStage } from './source.js';
+import { releaseStages } from './index.js';
+import { metadataStage } from './metadata.js';
+import { preflightStage } from './preflight.js';
+import { mergeImagesStage, setMergedParts, splitImagesOf, splitImagesStage } from './split-images.js';
 
 /** What a split part records about its run, kept next to the context (set by the CLI). */
 export interface SplitRun {
@@ -60,6 +57,8 @@ export const splitContextStage: Stage = {
       targets: run.targets,
       artifacts: await describePart(ctx.distDir, ctx.cwd, ctx.artifacts.list()),
     };
+    const images = splitImagesOf(ctx);
+    if (images.length > 0) part.images = images;
     await writeFileAtomic(join(ctx.distDir, PART_FILE), JSON.stringify(part, null, 2) + '\n');
     ctx.log.info(`  part ${run.id}: ${run.targets.join(', ')} (${part.artifacts.length} files)`);
   },
@@ -72,7 +71,7 @@ export const splitContextStage: Stage = {
  * signing key and token, which only the merge job holds.
  */
 export function splitStages(): Stage[] {
-  return [cleanStage, envStage, gitStage, envAfterGitStage, beforeStage, distStage, buildStage, archiveStage, splitContextStage];
+  return [cleanStage, envStage, gitStage, envAfterGitStage, beforeStage, distStage, buildStage, archiveStage, splitImagesStage, splitContextStage];
 }
 
 /**
@@ -94,6 +93,7 @@ export const mergePartsStage: Stage = {
     if (parts[0]!.context.version !== ctx.version) {
       throw new RelsignError(`continue --merge: parts were built as version ${parts[0]!.context.version}, this run is ${ctx.version}; refusing to merge`);
     }
+    setMergedParts(ctx, parts);
     const cleared = await clearMergeOutputs(ctx.distDir, parts);
     if (cleared > 0) ctx.log.info(`  removed ${cleared} file(s) written by an earlier merge here`);
     // Config order (builds, then archives), as a single run registers them: artifacts.json and the release match.
@@ -125,25 +125,26 @@ export const mergePartsStage: Stage = {
 };
 
 /**
- * `continue --merge`: the rest of a single-machine run, on the merged parts:
- * source archive → checksums → images (index and tags) → signatures →
- * changelog → release. Before hooks ran in the splits, so they are not run again.
+ * Stages of the release list that a merge does not run: the splits cleaned,
+ * ran the before hooks, built and archived; preflight checks a run that is
+ * about to build, and a merge's inputs are checked by the merge stage. env
+ * and git run again: the merge needs the version, commit and environment.
+ */
+const NOT_IN_MERGE: ReadonlySet<Stage> = new Set([cleanStage, preflightStage, beforeStage, distStage, buildStage, archiveStage]);
+
+/**
+ * `continue --merge`: the release list minus what the splits ran, with the
+ * merge stage (the parts' artifacts) where the run's own artifacts start and
+ * images assembled from the parts' platforms: source archive → checksums →
+ * images (index and tags) → signatures → changelog → release. A stage added
+ * to the release list runs in merges too.
  */
 export function mergeStages(): Stage[] {
-  return [
-    envStage,
-    gitStage,
-    envAfterGitStage,
-    mergePartsStage,
-    metadataStage,
-    sourceStage,
-    checksumStage,
-    imagesStage,
-    signStage,
-    dockerSignStage,
-    changelogStage,
-    manifestStage,
-    releaseStage,
-    artifactsJsonStage,
-  ];
+  const out: Stage[] = [];
+  for (const stage of releaseStages()) {
+    if (NOT_IN_MERGE.has(stage)) continue;
+    if (stage === metadataStage) out.push(mergePartsStage);
+    out.push(stage === imagesStage ? mergeImagesStage : stage);
+  }
+  return out;
 }

@@ -1,10 +1,11 @@
 import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
 import { parse } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 import { TempRepo } from '../helpers/repo.js';
-import { workflowErrors } from '../helpers/workflow-schema.js';
+import { gitlabCiErrors, workflowErrors } from '../helpers/workflow-schema.js';
 
 /**
  * Actions the split workflow may name, each checked to exist at that major
@@ -116,11 +117,150 @@ describe('relsign init --github --split', () => {
     expect(lines.filter((l) => /_(linux|darwin|windows)_/.test(l))).toHaveLength(targets.length);
   });
 
-  it('--split without --github is a usage error', async () => {
+  it('--split without --github or --gitlab is a usage error', async () => {
     const r = await TempRepo.create(GO_PROJECT);
     repos.push(r);
     const res = await runCli(['init', '--split'], { cwd: r.dir });
     expect(res.code).toBe(2);
-    expect(res.stderr.trim()).toBe('relsign: --split needs --github (it writes the split matrix workflow)');
+    expect(res.stderr.trim()).toBe('relsign: --split needs --github or --gitlab (it writes the split CI workflow)');
+  });
+});
+
+describe('relsign init --github --split --image', () => {
+  it('logs in to the registry in the split jobs that build image platforms, and grants packages: write to them', async () => {
+    const r = await TempRepo.create(GO_PROJECT);
+    repos.push(r);
+    await r.commit('feat: initial');
+    const init = await runCli(['init', '--github', '--split', '--image', 'ghcr.io/acme/tool'], { cwd: r.dir });
+    expect(init.code, init.stderr).toBe(0);
+    const text = await readFile(join(r.dir, '.github/workflows/release.yml'), 'utf8');
+    expect(workflowErrors(text)).toEqual([]);
+    const wf = parse(text) as Workflow;
+    const include = wf.jobs.split.strategy!.matrix.include as Array<{ runner: string; targets: string; images?: boolean }>;
+    // Only the Linux runners build the image's platforms (linux/amd64, linux/arm64).
+    expect(include.map((m) => [m.runner, m.images])).toEqual([
+      ['ubuntu-latest', true],
+      ['ubuntu-24.04-arm', true],
+      ['macos-latest', false],
+      ['windows-latest', false],
+    ]);
+    expect(wf.jobs.split.permissions).toEqual({ contents: 'read', packages: 'write' });
+    const login = wf.jobs.split.steps.find((s) => s.uses?.startsWith('docker/login-action@')) as Step & { if?: string };
+    expect(login.if).toBe('matrix.images');
+    expect(login.with).toMatchObject({ registry: 'ghcr.io' });
+    const splitRun = wf.jobs.split.steps.findIndex((s) => s.run?.includes('release --split'));
+    expect(wf.jobs.split.steps.indexOf(login)).toBeLessThan(splitRun);
+    // The split jobs still see no signing secret and no release token beyond the login's.
+    expect(JSON.stringify(wf.jobs.split)).not.toMatch(/COSIGN/);
+    expect(wf.jobs.split.steps[splitRun]!.env).toBeUndefined();
+    // The merge pushes the index and the tags: it logs in too.
+    expect(wf.jobs.merge.permissions).toEqual({ contents: 'write', packages: 'write' });
+    expect(wf.jobs.merge.steps.some((s) => s.uses?.startsWith('docker/login-action@'))).toBe(true);
+    for (const s of [...wf.jobs.split.steps, ...wf.jobs.merge.steps]) if (s.uses) expect(KNOWN_ACTIONS.has(s.uses), s.uses).toBe(true);
+  });
+});
+
+describe('relsign init --gitlab --split', () => {
+  type GitlabJob = {
+    stage: string;
+    tags?: string[];
+    image?: string;
+    parallel?: { matrix: Array<Record<string, string>> };
+    needs?: Array<{ job: string; artifacts: boolean }>;
+    environment?: string;
+    id_tokens?: Record<string, { aud: string }>;
+    script: string[];
+    artifacts: { paths: string[] };
+  };
+
+  it('writes a pipeline the GitLab CI schema accepts: a parallel:matrix split job, a Windows job, a merge job that needs them; it runs', async () => {
+    const r = await TempRepo.create(GO_PROJECT);
+    repos.push(r);
+    await r.commit('feat: initial');
+    const init = await runCli(['init', '--gitlab', '--split'], { cwd: r.dir });
+    expect(init.code, init.stderr).toBe(0);
+    const text = await readFile(join(r.dir, '.gitlab-ci.yml'), 'utf8');
+    expect(gitlabCiErrors(text)).toEqual([]);
+    // The schema does look at jobs: a misspelt key or a matrix that is not a list is refused.
+    expect(gitlabCiErrors(text.replace('  needs:', '  needz:'))).not.toEqual([]);
+    expect(gitlabCiErrors(text.replace('    matrix:', '    matrix: 3\n    x:'))).not.toEqual([]);
+    const ci = parse(text) as Record<string, GitlabJob>;
+    expect(Object.keys(ci)).toEqual(['relsign-split', 'relsign-split-windows', 'relsign-merge']);
+    const split = ci['relsign-split']!;
+    const win = ci['relsign-split-windows']!;
+    const merge = ci['relsign-merge']!;
+
+    // One matrix entry per hosted runner the targets need, picked by tag.
+    const config = parse(await readFile(join(r.dir, 'relsign.config.yaml'), 'utf8')) as { builds: Array<{ targets: string[] }> };
+    const targets = [...new Set(config.builds.flatMap((b) => b.targets))].sort();
+    expect(split.parallel!.matrix.map((m) => m.RUNNER)).toEqual(['saas-linux-small-amd64', 'saas-linux-small-arm64', 'saas-macos-medium-m1']);
+    expect(split.tags).toEqual(['$RUNNER']);
+    expect(split.image).toBe('$IMAGE');
+    expect(split.parallel!.matrix.find((m) => m.RUNNER === 'saas-macos-medium-m1')!.TARGETS.split(',').every((t) => t.startsWith('darwin_'))).toBe(true);
+    expect(win.tags).toEqual(['saas-windows-medium-amd64']);
+    const winTargets = /--targets "([^"]+)"/.exec(win.script.at(-1)!)![1]!;
+    expect([...split.parallel!.matrix.flatMap((m) => m.TARGETS.split(',')), ...winTargets.split(',')].sort()).toEqual(targets);
+    for (const job of [split, win]) {
+      expect(job.stage).toBe('build');
+      expect(job.artifacts.paths).toEqual(['dist/']);
+    }
+    // The merge needs every split job's artifacts; only it is in the environment the signing variables are scoped to.
+    expect(merge.stage).toBe('deploy');
+    expect(merge.needs).toEqual([
+      { job: 'relsign-split', artifacts: true },
+      { job: 'relsign-split-windows', artifacts: true },
+    ]);
+    expect(merge.environment).toBe('release');
+    expect(split.environment).toBeUndefined();
+    expect(win.environment).toBeUndefined();
+    expect(JSON.stringify([split, win])).not.toMatch(/COSIGN|GITHUB_TOKEN|REGISTRY_PASSWORD/);
+    expect(merge.id_tokens).toBeUndefined();
+
+    // The jobs' commands, run as each runner would, then the merge: a complete (snapshot) release.
+    const bin = await fakeGo(r.dir);
+    const run = async (line: string, vars: Record<string, string>) => {
+      const cmd = line.replace(/"\$([A-Z_]+)"/g, (_, k: string) => vars[k]!).replace(/"/g, '');
+      const args = cmd.split(' ').slice(cmd.startsWith('npx --yes') ? 3 : 2);
+      const res = await runCli([...args, '--snapshot'], { cwd: r.dir, env: { PATH: `${bin}:${process.env.PATH}`, COSIGN_PRIVATE_KEY: undefined, COSIGN_PASSWORD: undefined } });
+      expect(res.code, `${cmd}: ${res.stderr}`).toBe(0);
+    };
+    const splitLine = split.script.find((l) => l.includes('release --split'))!;
+    for (const m of split.parallel!.matrix) await run(splitLine, m);
+    await run(win.script.find((l) => l.includes('release --split'))!, {});
+    expect((await readdir(join(r.dir, 'dist'))).sort()).toEqual(['saas-linux-small-amd64', 'saas-linux-small-arm64', 'saas-macos-medium-m1', 'saas-windows-medium-amd64']);
+    await run(merge.script.find((l) => l.includes('continue --merge'))!, {});
+    const sums = (await readdir(join(r.dir, 'dist'))).find((f) => f.endsWith('checksums.txt'))!;
+    const lines = (await readFile(join(r.dir, 'dist', sums), 'utf8')).trim().split('\n');
+    expect(lines.filter((l) => /_(linux|darwin|windows)_/.test(l))).toHaveLength(targets.length);
+  });
+
+  it('--keyless --image: id_tokens (aud sigstore) only in the merge job; the Linux split entries log in to the registry', async () => {
+    const r = await TempRepo.create(GO_PROJECT);
+    repos.push(r);
+    await r.commit('feat: initial');
+    const init = await runCli(['init', '--gitlab', '--split', '--keyless', '--image', 'registry.gitlab.com/acme/tool'], { cwd: r.dir });
+    expect(init.code, init.stderr).toBe(0);
+    const text = await readFile(join(r.dir, '.gitlab-ci.yml'), 'utf8');
+    expect(gitlabCiErrors(text)).toEqual([]);
+    const ci = parse(text) as Record<string, GitlabJob>;
+    expect(ci['relsign-merge']!.id_tokens).toEqual({ SIGSTORE_ID_TOKEN: { aud: 'sigstore' } });
+    expect(ci['relsign-split']!.id_tokens).toBeUndefined();
+    expect(ci['relsign-split-windows']!.id_tokens).toBeUndefined();
+    const matrix = ci['relsign-split']!.parallel!.matrix;
+    expect(matrix.map((m) => [m.RUNNER, m.PUSH_IMAGES])).toEqual([
+      ['saas-linux-small-amd64', 'true'],
+      ['saas-linux-small-arm64', 'true'],
+      ['saas-macos-medium-m1', 'false'],
+    ]);
+    const login = ci['relsign-split']!.script.find((l) => l.includes('.docker/config.json'))!;
+    expect(login).toMatch(/^if \[ "\$PUSH_IMAGES" = true \]; then /);
+    expect(login).toContain('$CI_REGISTRY_USER');
+    // The login line writes a Docker config relsign reads: run it with a fake user and check.
+    const home = join(r.dir, '.home');
+    await mkdir(home);
+    await execa('sh', ['-c', login], { env: { HOME: home, PUSH_IMAGES: 'true', CI_REGISTRY_USER: 'gitlab-ci-token', CI_REGISTRY_PASSWORD: 'p4ss' } });
+    const written = JSON.parse(await readFile(join(home, '.docker/config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    expect(Buffer.from(written.auths['registry.gitlab.com']!.auth, 'base64').toString()).toBe('gitlab-ci-token:p4ss');
+    expect(ci['relsign-merge']!.script.some((l) => l.includes('.docker/config.json'))).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ export function registerInit(program: Command): void {
     .command('init')
     .description('write a commented relsign.config.yaml for this project, and CI workflows')
     .option('--github', 'also write .github/workflows/release.yml (runs on tag push)', false)
-    .option('--split', 'with --github: a matrix workflow that builds on one runner per OS/arch, then merges, signs and publishes once', false)
+    .option('--split', 'with --github / --gitlab: a matrix workflow that builds on one runner per OS/arch, then merges, signs and publishes once', false)
     .option('--gitlab', 'also write the .gitlab-ci.yml release job', false)
     .option('--from <file>', 'convert a GoReleaser config (.goreleaser.yaml) instead of detecting the project')
     .option('--image <repository>', 'also build and push an OCI image, e.g. ghcr.io/OWNER/NAME')

@@ -6,6 +6,48 @@ export function relsignCommand(info: ProjectInfo, version: string, args: string)
   return info.node ? `npx relsign ${args}` : `npx --yes relsign@${version} ${args}`;
 }
 
+/** Comment lines naming the signing secrets a workflow reads (none for keyless). */
+export function keySecretsNote(o: InitOptions, lead: string): string[] {
+  return [
+    lead + (o.keyless ? '' : ' Secrets: COSIGN_PRIVATE_KEY and COSIGN_PASSWORD'),
+    ...(o.keyless ? [] : ['# (`npx relsign generate-key-pair github://OWNER/REPO` stores both).']),
+  ];
+}
+
+/** `name:` and `on:` of a release workflow: a pushed tag v*. */
+export const GITHUB_TRIGGER: readonly string[] = ['name: release', '', 'on:', '  push:', '    tags: ["v*"]', ''];
+
+/** Checkout with the whole history (`why`: what needs it), Node, and the project's toolchains and dependencies. */
+export function githubToolchainSteps(info: ProjectInfo, why: string): string[] {
+  const steps: string[] = [
+    '      - uses: actions/checkout@v5',
+    '        with:',
+    `          fetch-depth: 0 # all history and tags: ${why}`,
+    '      - uses: actions/setup-node@v5',
+    '        with:',
+    '          node-version: 22',
+  ];
+  if (info.node?.hasLock) steps.push('          cache: npm');
+  if (info.go) steps.push('      - uses: actions/setup-go@v5', '        with:', '          go-version-file: go.mod');
+  if (info.cargo) steps.push('      - uses: dtolnay/rust-toolchain@stable');
+  if (info.node) steps.push(`      - run: ${info.node.hasLock ? 'npm ci' : 'npm install'}`);
+  return steps;
+}
+
+/** docker/login-action for the image's registry (ghcr.io with the job's token); `when`: an `if:` condition. */
+export function githubLoginSteps(image: string, when?: string): string[] {
+  const host = registryHost(image);
+  return [
+    '      - uses: docker/login-action@v3',
+    ...(when ? [`        if: ${when}`] : []),
+    '        with:',
+    ...(host === 'docker.io' ? [] : [`          registry: ${host}`]),
+    ...(host === 'ghcr.io'
+      ? ['          username: ${{ github.actor }}', '          password: ${{ secrets.GITHUB_TOKEN }}']
+      : ['          username: ${{ secrets.REGISTRY_USERNAME }}', '          password: ${{ secrets.REGISTRY_PASSWORD }}']),
+  ];
+}
+
 /**
  * .github/workflows/release.yml: on a pushed tag, check out the full history
  * (the changelog needs the previous tag), set up the toolchains, log in to the
@@ -17,30 +59,9 @@ export function githubWorkflow(info: ProjectInfo, o: InitOptions, version: strin
   const perms = ['  contents: write # create the release and upload its assets'];
   if (ghcr) perms.push('  packages: write # push the image to ghcr.io');
   if (o.keyless) perms.push('  id-token: write # OIDC token for keyless signing');
-  const steps: string[] = [
-    '      - uses: actions/checkout@v5',
-    '        with:',
-    '          fetch-depth: 0 # all history and tags: the changelog starts at the previous tag',
-    '      - uses: actions/setup-node@v5',
-    '        with:',
-    '          node-version: 22',
-  ];
-  if (info.node?.hasLock) steps.push('          cache: npm');
-  if (info.go) steps.push('      - uses: actions/setup-go@v5', '        with:', '          go-version-file: go.mod');
-  if (info.cargo) steps.push('      - uses: dtolnay/rust-toolchain@stable');
-  if (info.node) steps.push(`      - run: ${info.node.hasLock ? 'npm ci' : 'npm install'}`);
+  const steps = githubToolchainSteps(info, 'the changelog starts at the previous tag');
   if (o.keyless) steps.push('      - uses: sigstore/cosign-installer@v3');
-  if (o.image) {
-    const host = registryHost(o.image);
-    steps.push(
-      '      - uses: docker/login-action@v3',
-      '        with:',
-      ...(host === 'docker.io' ? [] : [`          registry: ${host}`]),
-      ...(ghcr
-        ? ['          username: ${{ github.actor }}', '          password: ${{ secrets.GITHUB_TOKEN }}']
-        : ['          username: ${{ secrets.REGISTRY_USERNAME }}', '          password: ${{ secrets.REGISTRY_PASSWORD }}']),
-    );
-  }
+  if (o.image) steps.push(...githubLoginSteps(o.image));
   steps.push(
     `      - run: ${relsignCommand(info, version, 'release --clean')}`,
     '        env:',
@@ -49,14 +70,8 @@ export function githubWorkflow(info: ProjectInfo, o: InitOptions, version: strin
   );
   return [
     '# Written by `relsign init --github`: publishes a signed GitHub Release when a',
-    '# tag v* is pushed.' + (o.keyless ? '' : ' Secrets: COSIGN_PRIVATE_KEY and COSIGN_PASSWORD'),
-    ...(o.keyless ? [] : ['# (`npx relsign generate-key-pair github://OWNER/REPO` stores both).']),
-    'name: release',
-    '',
-    'on:',
-    '  push:',
-    '    tags: ["v*"]',
-    '',
+    ...keySecretsNote(o, '# tag v* is pushed.'),
+    ...GITHUB_TRIGGER,
     'permissions:',
     ...perms,
     '',

@@ -9,7 +9,7 @@ import { detectProject } from './detect.js';
 export interface InitFlags {
   github: boolean;
   gitlab: boolean;
-  /** With --github: a split matrix workflow (release --split per runner, continue --merge once). */
+  /** With --github / --gitlab: a split matrix workflow (release --split per runner, continue --merge once). */
   split?: boolean;
   force: boolean;
   from?: string;
@@ -55,13 +55,17 @@ export async function runInit(cwd: string, flags: InitFlags, version: string, ou
   } else {
     files.push({ path: configPath, text: renderConfig(info, options) });
   }
-  if (flags.split && !flags.github) throw new UsageError('--split needs --github (it writes the split matrix workflow)');
-  if (flags.github && flags.split) {
-    const { configTargets, githubSplitWorkflow } = await import('./split-workflow.js');
-    const text = githubSplitWorkflow(info, options, version, configTargets(files[0]!.text));
+  if (flags.split && !flags.github && !flags.gitlab) throw new UsageError('--split needs --github or --gitlab (it writes the split CI workflow)');
+  const split = flags.split ? await import('./split-workflow.js') : undefined;
+  const targets = split ? split.configTargets(files[0]!.text) : [];
+  if (flags.github) {
+    const text = split ? split.githubSplitWorkflow(info, options, version, targets) : githubWorkflow(info, options, version);
     files.push({ path: resolve(cwd, '.github/workflows/release.yml'), text });
-  } else if (flags.github) files.push({ path: resolve(cwd, '.github/workflows/release.yml'), text: githubWorkflow(info, options, version) });
-  if (flags.gitlab) files.push({ path: resolve(cwd, '.gitlab-ci.yml'), text: gitlabJob(info, options, version) });
+  }
+  if (flags.gitlab) {
+    const text = split ? split.gitlabSplitPipeline(info, options, version, targets) : gitlabJob(info, options, version);
+    files.push({ path: resolve(cwd, '.gitlab-ci.yml'), text });
+  }
 
   if (!flags.force) {
     for (const f of files) {

@@ -93,6 +93,21 @@ function sortKeys(o: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/**
+ * The index over platform manifests, as `buildImage` writes it: a merge of
+ * split parts assembles the same bytes (and so the same digest) from the
+ * descriptors and annotations the parts pushed.
+ */
+export function imageIndex(descriptors: readonly Descriptor[], annotations: Record<string, string>): Buffer {
+  const sorted = sortKeys(annotations);
+  return json({
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: descriptors,
+    ...(Object.keys(sorted).length > 0 ? { annotations: sorted } : {}),
+  });
+}
+
 function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
@@ -131,13 +146,7 @@ export async function buildImage(layout: OciLayout, spec: ImageSpec, parallelism
     const { platform: _omit, ...descriptor } = only.descriptor;
     return { manifests, top: { descriptor, bytes: only.bytes } };
   }
-  const index = {
-    schemaVersion: 2,
-    mediaType: OCI_INDEX,
-    manifests: manifests.map((m) => m.descriptor),
-    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-  };
-  const bytes = json(index);
+  const bytes = imageIndex(manifests.map((m) => m.descriptor), annotations);
   const descriptor = await layout.writeBytes(bytes, OCI_INDEX);
   return { manifests, index: { descriptor, bytes }, top: { descriptor, bytes } };
 }

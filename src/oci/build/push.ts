@@ -80,6 +80,20 @@ export async function pushImage(o: PushOptions): Promise<void> {
   }
 }
 
+/**
+ * A split's push: blobs and platform manifests by digest to every
+ * repository, no index and no tag. The merge assembles the index from every
+ * split's manifests and writes the tags, so nothing is pullable by tag
+ * before the whole image is there.
+ */
+export async function pushPlatformManifests(o: Omit<PushOptions, 'tags'>): Promise<void> {
+  const done: RepoRef[] = [];
+  for (const repo of o.repositories) {
+    await named(repo, undefined, () => pushContent(o, repo, done, false));
+    done.push(repo);
+  }
+}
+
 /** Errors name the image being pushed (`cannot push reg/repo:tag: …`), on one line. */
 async function named<T>(repo: RepoRef, tag: string | undefined, fn: () => Promise<T>): Promise<T> {
   try {
@@ -89,8 +103,8 @@ async function named<T>(repo: RepoRef, tag: string | undefined, fn: () => Promis
   }
 }
 
-/** Blobs, platform manifests and the index of one repository: everything but the tags. */
-async function pushContent(o: PushOptions, repo: RepoRef, done: readonly RepoRef[]): Promise<void> {
+/** Blobs, platform manifests and (unless a split's) the index of one repository: everything but the tags. */
+async function pushContent(o: Omit<PushOptions, 'tags'>, repo: RepoRef, done: readonly RepoRef[], withIndex = true): Promise<void> {
   const where = formatReference(repo);
   const blobs = new Map<string, { desc: Descriptor; fromBase: boolean }>();
   for (const m of o.image.manifests) {
@@ -118,5 +132,5 @@ async function pushContent(o: PushOptions, repo: RepoRef, done: readonly RepoRef
   const count = (k: string): number => results.filter((r) => r === k).length;
   o.log?.(`  ${where}: ${count('uploaded')} blobs uploaded, ${count('mounted')} mounted, ${count('exists')} already there`);
   for (const m of o.image.manifests) await o.client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
-  if (o.image.index) await o.client.putManifest(repo, o.image.index.descriptor.digest, o.image.index.bytes, o.image.index.descriptor.mediaType);
+  if (withIndex && o.image.index) await o.client.putManifest(repo, o.image.index.descriptor.digest, o.image.index.bytes, o.image.index.descriptor.mediaType);
 }
