@@ -125,7 +125,7 @@ describe('release --split on three runners, then continue --merge', () => {
     const names = (r: typeof a) => r.assets.map((x) => x.name).sort();
     expect(names(b)).toEqual(names(a));
     // 4 archives, source, checksums, each with its .sig; the release manifest and its bundle.
-    expect(names(b)).toHaveLength(14);
+    expect(names(b), names(b).join(" ")).toHaveLength(14);
     // Everything but the signatures is byte-identical, the release manifest included.
     expect(names(b)).toContain('hello_2.0.1_manifest.json');
     for (const asset of b.assets.filter((x) => !x.name.endsWith('.sig') && !x.name.endsWith('.sigstore.json'))) {
