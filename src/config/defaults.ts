@@ -18,6 +18,7 @@ export const DEFAULT_SPLIT_CHECKSUM_NAME = '{{ .ArtifactName }}.{{ .Algorithm }}
 /** With archives.formats containing `binary`: the binary's name replaces the project name. */
 export const DEFAULT_BINARY_ARCHIVE_NAME = '{{ .Binary }}_{{ .Version }}_{{ .Os }}_{{ .Arch }}{{ with .Arm }}v{{ . }}{{ end }}';
 export const DEFAULT_SNAPSHOT_VERSION = '{{ .Version }}-SNAPSHOT-{{ .ShortCommit }}';
+export const DEFAULT_MANIFEST_NAME = '{{ .ProjectName }}_{{ .Version }}_manifest.json';
 /** GoReleaser's default gpg invocation (`$x` spelling, as its code has it). */
 export const DEFAULT_GPG_ARGS = ['--output', '$signature', '--detach-sig', '$artifact'];
 export const DEFAULT_IMAGE_TAGS = ['{{ .Version }}'];
@@ -108,6 +109,11 @@ export function applyDefaults(raw: Raw, fallback: { projectName: string }): Rels
       extra_files: r.extra_files ?? [],
       skip_upload: r.skip_upload ?? false,
       disable: r.disable ?? false,
+      manifest: {
+        name_template: r.manifest?.name_template ?? DEFAULT_MANIFEST_NAME,
+        disable: r.manifest?.disable ?? false,
+      },
+      verify: r.verify ?? true,
     },
     changelog: {
       disable: raw.changelog?.disable ?? false,

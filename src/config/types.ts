@@ -146,6 +146,12 @@ export interface SignConfig {
   /** builtin signer: bundle output template. */
   bundle?: string;
   new_bundle_format?: boolean;
+  /**
+   * builtin (and a pasted cosign command run in-process): the public key the
+   * release's signatures are verified against before publishing (file or
+   * env://VAR, a template). Default: the signing key's public half.
+   */
+  public_key?: string;
   /** builtin: record signatures in Rekor (default: on for releases, off under --snapshot). keyless always does. */
   tlog_upload?: boolean;
   /** keyless: Fulcio URL template (default: public-good signing config). */
@@ -181,6 +187,10 @@ export interface ReleaseConfig {
   skip_upload: boolean | string;
   target_commitish?: string;
   disable: boolean | string;
+  /** The signed release manifest (an in-toto statement of every asset). */
+  manifest: { name_template: string; disable: boolean };
+  /** Verify every signature relsign made before the release is published. */
+  verify: boolean;
 }
 
 export interface ChangelogConfig {

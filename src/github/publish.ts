@@ -74,6 +74,11 @@ export interface PublishReleaseOptions {
   fetch?: typeof fetch;
   signal?: AbortSignal;
   log?: PublishLogger;
+  /**
+   * Runs after the uploaded assets are confirmed equal to the local files and
+   * before the release is published: throwing leaves the release a draft.
+   */
+  verify?: (assets: readonly LocalAsset[]) => Promise<void>;
   /** Terminal stream for live progress (a TTY gets a redrawn status line). */
   progressStream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
@@ -127,7 +132,7 @@ export function truncateBody(body: string): string {
  *    replace_existing_artifacts, else one clear error before any upload;
  * 4. upload (streamed, bounded concurrency, paced ≤ 80 writes/min, retried re-opening the file);
  * 5. list the assets again and compare name, size and digest with the local files;
- * 6. publish (`draft: false`, make_latest) unless a draft was asked for.
+ * 6. run the caller's check (signatures), then publish (`draft: false`, make_latest) unless a draft was asked for.
  *
  * Any failure leaves the release a draft; re-running the same command resumes.
  */
@@ -276,6 +281,7 @@ export async function publishRelease(options: PublishReleaseOptions): Promise<Pu
     // 5. Verify what GitHub holds against the local files.
     const finalAssets = local.length > 0 ? await api.listAssets(target.id) : [];
     const rows = verifyAssets(local, finalAssets, statuses, log);
+    if (options.verify) await options.verify(local);
 
     // 6. Publish (or just update notes/title of an existing release).
     const update: Parameters<ReleaseApi['update']>[1] = {};

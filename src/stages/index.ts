@@ -11,6 +11,7 @@ import { imagesStage } from './images.js';
 import { artifactsJsonStage, metadataStage } from './metadata.js';
 import { sourceStage } from './source.js';
 import { changelogStage } from './changelog.js';
+import { manifestStage } from './manifest.js';
 import { releaseStage } from './release.js';
 import { dockerSignStage, signStage } from './sign/index.js';
 
@@ -29,7 +30,7 @@ export function releaseStages(): Stage[] {
     beforeStage,
     distStage,
     metadataStage,
-    // build → archive → source → checksum → docker (images) → sign → docker_sign → release
+    // build → archive → source → checksum → docker (images) → sign → docker_sign → manifest → release
     buildStage,
     archiveStage,
     sourceStage,
@@ -38,6 +39,7 @@ export function releaseStages(): Stage[] {
     signStage,
     dockerSignStage,
     changelogStage,
+    manifestStage,
     releaseStage,
     artifactsJsonStage,
   ];

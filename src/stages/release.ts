@@ -2,14 +2,15 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import { repoFromUrl } from '../git/index.js';
 import type { Clock } from '../github/client.js';
 import { type MakeLatest, type PublishReleaseOptions, type PublishResult, publishRelease } from '../github/publish.js';
-import type { AssetInput } from '../github/releases.js';
+import type { AssetInput, LocalAsset } from '../github/releases.js';
 import { checkArtifactName } from '../pipeline/artifact-name.js';
-import { UPLOADABLE_TYPES } from '../pipeline/artifacts.js';
+import { type Artifact, UPLOADABLE_TYPES } from '../pipeline/artifacts.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import { render, renderFlag } from '../pipeline/template-data.js';
 import { RelsignError } from '../util/errors.js';
 import { globInProject } from '../util/glob.js';
+import { verifyReleaseSignatures } from './release-verify.js';
 
 /** The GitHub repository to publish to: release.github, else the git remote, else GITHUB_REPOSITORY. */
 export function resolveRepository(ctx: Context): { owner: string; name: string } {
@@ -90,6 +91,24 @@ async function extraFiles(ctx: Context): Promise<void> {
   }
 }
 
+const extraFilesRegistered = new WeakSet<Context>();
+
+/**
+ * The artifacts the release uploads: the uploadable types (among
+ * release.ids), release.extra_files (registered once per run; not under
+ * --snapshot, which publishes nothing), and the release manifest with its
+ * signature, whatever the ids.
+ */
+export async function releaseArtifacts(ctx: Context): Promise<Artifact[]> {
+  if (!ctx.options.snapshot && !extraFilesRegistered.has(ctx)) {
+    extraFilesRegistered.add(ctx);
+    await extraFiles(ctx);
+  }
+  const selected = ctx.artifacts.filter({ types: UPLOADABLE_TYPES, ids: ctx.config.release.ids });
+  const manifest = ctx.artifacts.filter({ types: UPLOADABLE_TYPES, where: (a) => a.extra.releaseManifest === true && !selected.includes(a) });
+  return [...selected, ...manifest];
+}
+
 /** Test/embedding hooks: time source, fetch and terminal for progress. */
 export interface ReleaseStageDeps {
   clock?: Clock;
@@ -107,10 +126,9 @@ export async function publishOptionsFromContext(ctx: Context, deps: ReleaseStage
   ctx.redactor.add(token);
   const repo = resolveRepository(ctx);
   const skipUpload = renderFlag(ctx, r.skip_upload, 'release.skip_upload');
-  if (!skipUpload) await extraFiles(ctx);
   const assets: AssetInput[] = skipUpload
     ? []
-    : ctx.artifacts.filter({ types: UPLOADABLE_TYPES, ids: r.ids }).map((a) => ({
+    : (await releaseArtifacts(ctx)).map((a) => ({
         name: a.name,
         path: isAbsolute(a.path) ? a.path : resolve(ctx.cwd, a.path),
         ...(typeof a.extra.label === 'string' ? { label: a.extra.label } : {}),
@@ -139,6 +157,7 @@ export async function publishOptionsFromContext(ctx: Context, deps: ReleaseStage
     skipUpload,
     assets,
     concurrency: Math.max(1, ctx.options.parallelism),
+    ...(r.verify ? { verify: (uploaded: readonly LocalAsset[]) => verifyReleaseSignatures(ctx, uploaded) } : {}),
     signal: ctx.signal,
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m), debug: (m) => log.debug(m) },
     progressStream: deps.progressStream ?? (!ctx.log.json && stream.isTTY ? stream : undefined),

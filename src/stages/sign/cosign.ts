@@ -6,6 +6,7 @@ import type { SignConfig } from '../../config/types.js';
 import type { Context } from '../../pipeline/context.js';
 import { cosignArgsProblem, isCosignCommand, parseCosignArgs, type ParsedCosignArgs } from '../../sigstore/cosign-args.js';
 import { RelsignError } from '../../util/errors.js';
+import type { Signer } from '../../sigstore/index.js';
 import type { BuiltinSigners } from './builtin.js';
 import type { SignOutputs } from './cmd.js';
 import { SignResolver } from './resolve.js';
@@ -69,7 +70,7 @@ export async function signWithCosignInProcess(
   r: SignResolver,
   builtin: BuiltinSigners,
   docker: boolean,
-): Promise<SignOutputs & { image?: string }> {
+): Promise<SignOutputs & { image?: string; publicKeyPem?: string }> {
   const args = cfg.args.map((a, i) => r.apply(a, `args[${i}]`));
   const parsed = parseEntryArgs(args, where);
   const expected = docker ? 'sign' : 'sign-blob';
@@ -118,7 +119,20 @@ export async function signWithCosignInProcess(
     throw new RelsignError(`${where}.args: nothing to write; add --output-signature=\${signature} or --bundle`);
   }
   // What the release uploads is what the entry declares, as with a real cosign.
-  return { signature: r.vars.signature && outputs.signature ? r.vars.signature : outputs.signature, bundle: outputs.bundle };
+  return { signature: r.vars.signature && outputs.signature ? r.vars.signature : outputs.signature, bundle: outputs.bundle, publicKeyPem: signer.publicKeyPem };
+}
+
+/**
+ * The key a pasted `cosign sign-blob --key …` entry signs with, for a file
+ * other than its artifacts (the release manifest): same key reference and
+ * password as the entry's own signatures, decrypted once per run.
+ */
+export async function cosignEntrySigner(ctx: Context, cfg: SignConfig, where: string, r: SignResolver, builtin: BuiltinSigners): Promise<Signer> {
+  const parsed = parseEntryArgs(cfg.args.map((a, i) => r.apply(a, `args[${i}]`)), where);
+  const keyRef = parsed.flags.get('key');
+  if (!keyRef) throw new RelsignError(`${where}.args: --key is required (keyless signing needs cosign on PATH)`);
+  const { password, id } = await passwordFor(ctx, cfg, where, r);
+  return builtin.signerForKey(normalizeKeyRef(ctx, keyRef), password, id, where);
 }
 
 /** The password as cosign gets it; `id` distinguishes passwords in the signer cache without holding them twice. */

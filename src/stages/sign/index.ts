@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { SignConfig } from '../../config/types.js';
 import type { Artifact } from '../../pipeline/artifacts.js';
 import type { Context } from '../../pipeline/context.js';
@@ -8,6 +8,7 @@ import { toLower, trimSpace } from '../../template/gostrings.js';
 import { renderWithArgVariables } from '../../template/index.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { BuiltinSigners } from './builtin.js';
+import { recordSignatureCheck, type SignatureVerifier } from './checks.js';
 import { signWithCommand, type SignOutputs } from './cmd.js';
 import { cosignInProcess, signWithCosignInProcess } from './cosign.js';
 import { argumentVars, SignResolver } from './resolve.js';
@@ -80,7 +81,7 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
       if (inProcess) {
         const { image, ...outputs } = await signWithCosignInProcess(ctx, cfg, where, r, builtin, docker);
         ctx.log.info(`  signed ${docker ? `${artifact.path}@${r.vars.digest}${image ?? ''}` : `${artifact.name}${describeOutputs(outputs)}`}`);
-        return { artifact, resolver: r, outputs: docker ? ({} as SignOutputs) : outputs };
+        return { artifact, resolver: r, outputs: docker ? ({} as SignOutputs) : (outputs as SignOutputs & { publicKeyPem?: string }) };
       }
       if (docker && cfg.signer !== 'cmd') {
         const { signImageBuiltin, describeImageSignature } = await import('./image.js');
@@ -93,7 +94,10 @@ async function runSigns(ctx: Context, entries: SignConfig[], section: string, do
       return { artifact, resolver: r, outputs };
     }, { signal: ctx.signal });
     // Registered after the whole entry, in input order: deterministic artifacts.json.
-    for (const { artifact, resolver, outputs } of results) register(ctx, cfg, artifact, resolver, outputs);
+    for (const { artifact, resolver, outputs } of results) {
+      const names = register(ctx, cfg, artifact, resolver, outputs);
+      if (!docker) await recordChecks(ctx, cfg, where, builtin, artifact, outputs, names);
+    }
   }
 }
 
@@ -114,19 +118,58 @@ function describeOutputs(o: SignOutputs): string {
   return files.length ? ` → ${files.join(', ')}` : '';
 }
 
-function register(ctx: Context, cfg: SignConfig, artifact: Artifact, r: SignResolver, o: SignOutputs): void {
+/** Registers an artifact's signature outputs; returns their asset names. */
+function register(ctx: Context, cfg: SignConfig, artifact: Artifact, r: SignResolver, o: SignOutputs): SignOutputs {
   const common = { id: cfg.id, os: artifact.os, arch: artifact.arch, arm: artifact.arm, target: artifact.target };
   const signed = { signedArtifact: artifact.name };
+  const names: SignOutputs = {};
   if (o.signature) {
-    const name = cfg.signature ? r.uploadName(cfg.signature, 'signature') : basename(o.signature);
+    const name = (names.signature = cfg.signature ? r.uploadName(cfg.signature, 'signature') : basename(o.signature));
     ctx.artifacts.add({ ...common, type: 'signature', name, path: o.signature, extra: { ...signed } });
   }
   if (o.certificate) {
-    const name = cfg.certificate ? r.uploadName(cfg.certificate, 'certificate') : basename(o.certificate);
+    const name = (names.certificate = cfg.certificate ? r.uploadName(cfg.certificate, 'certificate') : basename(o.certificate));
     ctx.artifacts.add({ ...common, type: 'certificate', name, path: o.certificate, extra: { ...signed } });
   }
   if (o.bundle) {
-    const name = cfg.bundle ? r.uploadName(cfg.bundle, 'bundle') : basename(o.bundle);
+    const name = (names.bundle = cfg.bundle ? r.uploadName(cfg.bundle, 'bundle') : basename(o.bundle));
     ctx.artifacts.add({ ...common, type: 'signature', name, path: o.bundle, extra: { ...signed, bundle: true } });
   }
+  return names;
+}
+
+/** Notes how each signature is verified before publishing (release.verify). */
+async function recordChecks(
+  ctx: Context,
+  cfg: SignConfig,
+  where: string,
+  builtin: BuiltinSigners,
+  artifact: Artifact,
+  o: SignOutputs & { publicKeyPem?: string },
+  names: SignOutputs,
+): Promise<void> {
+  let verifier: SignatureVerifier;
+  const publicKeyRef = cfg.public_key ? { publicKeyRef: cfg.public_key } : {};
+  if (o.publicKeyPem) verifier = { kind: 'key', where, publicKeyPem: o.publicKeyPem, ...publicKeyRef };
+  else if (cfg.signer === 'cmd') verifier = { kind: 'external', where, cmd: cfg.cmd ?? '' };
+  else {
+    const id = await builtin.identityFor(cfg, where);
+    if (id.kind === 'key') verifier = { kind: 'key', where, publicKeyPem: id.signer.publicKeyPem, ...publicKeyRef };
+    else {
+      const cert = await id.sigstore.certifiedKey();
+      verifier = { kind: 'keyless', where, identity: cert.identity, issuer: cert.issuer };
+    }
+  }
+  const abs = (p: string) => resolve(ctx.cwd, p);
+  const signed = { signedName: artifact.name, signedPath: abs(artifact.path), verifier };
+  if (o.signature && names.signature) {
+    recordSignatureCheck(ctx, {
+      asset: names.signature,
+      path: abs(o.signature),
+      format: 'signature',
+      ...(o.certificate ? { certificatePath: abs(o.certificate) } : {}),
+      ...signed,
+    });
+  }
+  if (o.bundle && names.bundle) recordSignatureCheck(ctx, { asset: names.bundle, path: abs(o.bundle), format: 'bundle', ...signed });
 }
