@@ -44,7 +44,8 @@ export interface ReleaseManifest {
   /** Subjects and assets, joined by name: one entry per asset. */
   assets: ManifestAsset[];
   images: ManifestImage[];
-  signer: ManifestSigner;
+  /** Absent when the release had no in-process signer (an external command signed the manifest). */
+  signer?: ManifestSigner;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -132,9 +133,10 @@ export function parseManifest(bytes: Uint8Array, source: string): ReleaseManifes
     };
   });
 
-  const sg = obj(p.signer, 'predicate.signer');
-  let signer: ManifestSigner;
-  if (sg.kind === 'key') signer = { kind: 'key', publicKeySha256: str(sg.publicKeySha256, 'predicate.signer.publicKeySha256', HEX64) };
+  let signer: ManifestSigner | undefined;
+  const sg = p.signer === undefined ? undefined : obj(p.signer, 'predicate.signer');
+  if (sg === undefined) signer = undefined;
+  else if (sg.kind === 'key') signer = { kind: 'key', publicKeySha256: str(sg.publicKeySha256, 'predicate.signer.publicKeySha256', HEX64) };
   else if (sg.kind === 'keyless') signer = { kind: 'keyless', identity: str(sg.identity, 'predicate.signer.identity'), issuer: str(sg.issuer, 'predicate.signer.issuer') };
   else return bad('predicate.signer.kind', `must be "key" or "keyless", got ${JSON.stringify(String(sg.kind).slice(0, 40))}`);
 
@@ -146,6 +148,6 @@ export function parseManifest(bytes: Uint8Array, source: string): ReleaseManifes
     commit: str(p.commit, 'predicate.commit'),
     assets,
     images,
-    signer,
+    ...(signer ? { signer } : {}),
   };
 }

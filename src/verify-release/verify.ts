@@ -126,7 +126,10 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
   const special = new Set<string>();
   if (manifestName !== undefined) {
     const bundleName = manifestBundleName(manifestName);
+    // The manifest does not list itself nor what signs it (a bundle; a .sig and .pem from an external signer).
     special.add(manifestName).add(bundleName);
+    for (const s of ['.sig', ...CERTIFICATE_SUFFIXES]) if (byName.has(manifestName + s)) special.add(manifestName + s);
+    const detached = byName.get(`${manifestName}.sig`);
     const m = byName.get(manifestName)!;
     report.manifest = { name: manifestName, verified: false };
     let bytes: Buffer | undefined;
@@ -148,7 +151,12 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
     }
     const b = byName.get(bundleName);
     let signed: { signer: string; identity?: { san: string; issuer?: string } } | undefined;
-    if (!b) {
+    if (!b && detached && o.key && bytes) {
+      // Signed by an external command: a detached signature over the manifest file.
+      const r = await verifyAssetSignature(m, detached, o);
+      if (r.ok) signed = { signer: `key SHA256:${fingerprint!.slice(0, 16)}` };
+      else fail(manifestName, `${detached.name}: ${r.reason}`);
+    } else if (!b) {
       if (!unreadable.has(bundleName)) fail(manifestName, `its signature bundle ${bundleName} is not in the release`);
     } else if (b.size > MAX_BUNDLE_BYTES) {
       fail(bundleName, `is ${b.size} bytes; a bundle may be at most ${MAX_BUNDLE_BYTES} bytes`);
@@ -170,8 +178,9 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
     }
     if (manifestTrusted) {
       report.manifest.verified = true;
-      vouch(manifestName, bundleName, signed!.signer);
-      vouch(bundleName, `signs ${manifestName}`, signed!.signer);
+      const by = b ? bundleName : detached!.name;
+      vouch(manifestName, by, signed!.signer);
+      for (const s of special) if (s !== manifestName && byName.has(s)) vouch(s, `signs ${manifestName}`, signed!.signer);
     }
   }
 
@@ -309,6 +318,7 @@ function findManifest(release: CollectedRelease, o: VerifyReleaseOptions, fail: 
 
 /** The manifest's `predicate.signer` must name the key (or identity) that verified it. */
 function signerMismatch(m: ReleaseManifest, fingerprint: string | undefined, identity: { san: string; issuer?: string } | undefined): string | undefined {
+  if (!m.signer) return fingerprint !== undefined ? undefined : 'predicate.signer is missing: the manifest does not say which identity signed it';
   if (fingerprint !== undefined) {
     if (m.signer.kind !== 'key') return `predicate.signer says keyless (${m.signer.identity}), but a key signed it`;
     if (m.signer.publicKeySha256 !== fingerprint) return `predicate.signer.publicKeySha256 is ${m.signer.publicKeySha256}, but the key given is ${fingerprint}`;
