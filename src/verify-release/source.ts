@@ -248,21 +248,19 @@ export async function collectFromGitHub(o: GitHubSourceOptions): Promise<Collect
       o.concurrency ?? 4,
       async (a) => {
         const path = join(dir, a.name);
+        const refuse = async (reason: string): Promise<void> => {
+          problems.push({ subject: a.name, reason });
+          await rm(path, { force: true }); // only checked downloads stay
+        };
         try {
           const got = await withRetry(() => download(a, path, o.token, o.signal), { retry, clock, signal: o.signal });
-          if (got.size !== a.size) {
-            problems.push({ subject: a.name, reason: `downloaded ${got.size} bytes, GitHub lists ${a.size}` });
-            return;
-          }
+          if (got.size !== a.size) return await refuse(`downloaded ${got.size} bytes, GitHub lists ${a.size}`);
           const digest = typeof a.digest === 'string' && a.digest.startsWith('sha256:') ? a.digest.slice(7).toLowerCase() : undefined;
-          if (digest !== undefined && digest !== got.sha256) {
-            problems.push({ subject: a.name, reason: `the downloaded bytes have sha256 ${got.sha256}, GitHub lists ${digest}` });
-            return;
-          }
+          if (digest !== undefined && digest !== got.sha256) return await refuse(`the downloaded bytes have sha256 ${got.sha256}, GitHub lists ${digest}`);
           assets.push({ name: a.name, path, size: got.size, sha256: got.sha256 });
         } catch (err) {
-          if (err instanceof TooLarge) problems.push({ subject: a.name, reason: `the download is larger than the ${a.size} bytes GitHub lists; stopped` });
-          else problems.push({ subject: a.name, reason: `download failed: ${err instanceof DownloadHttpError ? err.message : describeHttpError(err)}` });
+          if (err instanceof TooLarge) await refuse(`the download is larger than the ${a.size} bytes GitHub lists; stopped`);
+          else await refuse(`download failed: ${err instanceof DownloadHttpError ? err.message : describeHttpError(err)}`);
         }
       },
       { signal: o.signal },
