@@ -286,7 +286,13 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
         row.status = 'failed'; // the signed asset's row says why
         continue;
       }
-      const what = target !== undefined ? `its signature of ${target} was not checked` : 'no signature, and not in a signed manifest or checksums file';
+      const orphan = target === undefined ? [...SIGNATURE_SUFFIXES, ...CERTIFICATE_SUFFIXES].find((s) => row.name.endsWith(s) && !rows.has(row.name.slice(0, -s.length))) : undefined;
+      const what =
+        target !== undefined
+          ? `its signature of ${target} was not checked`
+          : orphan !== undefined
+            ? `it signs ${row.name.slice(0, -orphan.length)}, which is not in the release`
+            : 'no signature, and not in a signed manifest or checksums file';
       if (o.allowUnsigned) notes.push(`${row.name}: unverified (${what}); allowed by --allow-unsigned`);
       else fail(row.name, `nothing verifies it: ${what}`);
     }
