@@ -280,8 +280,11 @@ export async function publishRelease(options: PublishReleaseOptions): Promise<Pu
 
     // 5. Verify what GitHub holds against the local files.
     const finalAssets = local.length > 0 ? await api.listAssets(target.id) : [];
-    const rows = verifyAssets(local, finalAssets, statuses, log);
-    if (options.verify) await options.verify(local);
+    for (const name of plan.keptDiffering) {
+      log.info(`keeping the release's ${name}: it signs ${local.find((l) => l.name === name)?.keepExistingWith} as on the release (a new signature differs only in its transparency-log entry)`);
+    }
+    const rows = verifyAssets(local, finalAssets, statuses, log, plan.keptDiffering);
+    if (options.verify) await options.verify(local.filter((l) => !plan.keptDiffering.has(l.name)));
 
     // 6. Publish (or just update notes/title of an existing release).
     const update: Parameters<ReleaseApi['update']>[1] = {};
@@ -352,6 +355,8 @@ interface UploadPlan {
   toDelete: Array<{ remote: GhAsset; reason: 'leftover' | 'replace' }>;
   /** Names being replaced (their old copy is in toDelete). */
   replacing: Set<string>;
+  /** Kept although they differ: an earlier signature of what is identical on the release (keepExistingWith). */
+  keptDiffering: Set<string>;
 }
 
 /** Decides, per local asset, whether the release already holds it. Conflicts are reported together. */
@@ -361,7 +366,13 @@ export function planUploads(
   options: { replaceExisting: boolean; release?: GhRelease },
 ): UploadPlan {
   const byName = new Map(existing.map((a) => [a.name, a] as const));
-  const plan: UploadPlan = { toUpload: [], kept: [], toDelete: [], replacing: new Set() };
+  const plan: UploadPlan = { toUpload: [], kept: [], toDelete: [], replacing: new Set(), keptDiffering: new Set() };
+  const localByName = new Map(local.map((a) => [a.name, a] as const));
+  const anchorIdentical = (asset: LocalAsset): boolean => {
+    const anchor = asset.keepExistingWith === undefined ? undefined : localByName.get(asset.keepExistingWith);
+    const remoteAnchor = anchor && byName.get(anchor.name);
+    return !!anchor && !!remoteAnchor && sameContent(remoteAnchor, anchor);
+  };
   const conflicts: RelsignError[] = [];
   for (const asset of local) {
     const remote = byName.get(asset.name);
@@ -376,6 +387,9 @@ export function planUploads(
       plan.toDelete.push({ remote, reason: 'replace' });
       plan.replacing.add(asset.name);
       plan.toUpload.push(asset);
+    } else if (anchorIdentical(asset)) {
+      plan.kept.push({ local: asset, remote });
+      plan.keptDiffering.add(asset.name);
     } else {
       conflicts.push(conflictError(asset, remote, options.release!));
     }
@@ -398,6 +412,7 @@ function verifyAssets(
   remote: readonly GhAsset[],
   statuses: Map<string, { status: AssetStatus; remote?: GhAsset }>,
   log: PublishLogger,
+  keptDiffering: ReadonlySet<string> = new Set(),
 ): PublishedAsset[] {
   const byName = new Map(remote.map((a) => [a.name, a] as const));
   const problems: string[] = [];
@@ -414,6 +429,10 @@ function verifyAssets(
       continue;
     }
     if (r.state !== 'uploaded') problems.push(`${asset.name} is in state ${r.state}, not uploaded`);
+    if (keptDiffering.has(asset.name)) {
+      rows.push({ id: r.id, name: asset.name, size: r.size, status: st?.status ?? 'kept', digest: String(r.digest), url: r.browser_download_url });
+      continue;
+    }
     if (r.size !== asset.size) problems.push(`${asset.name} has ${r.size} bytes on GitHub, ${asset.size} locally`);
     if (typeof r.digest === 'string') {
       if (r.digest.toLowerCase() !== digestOf(asset)) problems.push(`${asset.name} has digest ${r.digest} on GitHub, ${digestOf(asset)} locally`);

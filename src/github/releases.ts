@@ -56,6 +56,13 @@ export interface AssetInput {
   path: string;
   label?: string;
   contentType?: string;
+  /**
+   * A signature whose bytes differ per run (a bundle with a transparency-log
+   * entry): when the release cannot be changed in place and already holds an
+   * uploaded copy, that copy is kept if the asset named here (what it signs)
+   * is identical on the release.
+   */
+  keepExistingWith?: string;
 }
 
 /** A file to publish, checked and hashed. */
@@ -67,6 +74,7 @@ export interface LocalAsset {
   size: number;
   /** Lower-case hex sha256 of the file. */
   sha256: string;
+  keepExistingWith?: string;
 }
 
 export type AssetStatus = 'uploaded' | 'kept' | 'replaced';
@@ -119,6 +127,7 @@ export async function prepareAssets(inputs: readonly AssetInput[], options: { co
     name: a.name ?? basename(a.path),
     path: a.path,
     ...(a.label !== undefined ? { label: a.label } : {}),
+    ...(a.keepExistingWith !== undefined ? { keepExistingWith: a.keepExistingWith } : {}),
     contentType: a.contentType ?? contentTypeFor(a.name ?? a.path),
     size: stats[i]!.size,
     sha256: await hashFile(a.path, 'sha256'),

@@ -303,6 +303,14 @@ export async function writeReleaseManifest(ctx: Context): Promise<void> {
   if (outputs.signature) {
     const sigName = signing.cfg.signature ? r.uploadName(signing.cfg.signature, 'signature') : outputs.signature.split(/[\\/]/).pop()!;
     ctx.artifacts.add({ ...common, type: 'signature', name: sigName, path: outputs.signature, extra: { signedArtifact: name, releaseManifest: true } });
+    recordSignatureCheck(ctx, {
+      asset: sigName,
+      path: resolve(ctx.cwd, outputs.signature),
+      format: 'signature',
+      signedName: name,
+      signedPath: manifestPath,
+      verifier: { kind: 'external', where: signing.where, cmd: signing.cfg.cmd ?? '' },
+    });
   }
   if (outputs.certificate) {
     const certName = signing.cfg.certificate ? r.uploadName(signing.cfg.certificate, 'certificate') : outputs.certificate.split(/[\\/]/).pop()!;

@@ -69,9 +69,10 @@ export async function verifyReleaseSignatures(ctx: Context, uploaded: readonly L
   );
   const failures = results.filter((r): r is string => r !== undefined);
   if (failures.length > 0) {
+    // Each failure on its own log line; the error itself stays one line (it gains where the draft is).
+    for (const f of failures) log.error(`signature check failed: ${f}`);
     throw new RelsignError(
       `release.verify: signature check failed for ${failures[0]}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}; not publishing`,
-      { details: failures },
     );
   }
   log.info(`verified ${own.length} signature(s) before publishing`);

@@ -132,6 +132,10 @@ export async function publishOptionsFromContext(ctx: Context, deps: ReleaseStage
         name: a.name,
         path: isAbsolute(a.path) ? a.path : resolve(ctx.cwd, a.path),
         ...(typeof a.extra.label === 'string' ? { label: a.extra.label } : {}),
+        // The manifest's bundle differs per run (its transparency-log entry); an identical manifest keeps the published one.
+        ...(a.extra.releaseManifest === true && a.extra.bundle === true && typeof a.extra.signedArtifact === 'string'
+          ? { keepExistingWith: a.extra.signedArtifact }
+          : {}),
       }));
   if (ctx.config.github_urls.upload) {
     ctx.log.debug('github_urls.upload is not needed: uploads go to the upload_url the API returns');

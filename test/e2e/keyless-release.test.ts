@@ -124,8 +124,12 @@ describe('keyless release (tag v1.0.0)', () => {
         ...files.flatMap((n) => [n, `${n}.sigstore.json`]),
         'hello_1.0.0_checksums.txt.legacy.bundle',
         'hello_1.0.0_checksums.txt.pem',
+        'hello_1.0.0_manifest.json',
+        'hello_1.0.0_manifest.json.sigstore.json',
       ].sort(),
     );
+    // Every signature was checked against the workflow identity before the release was published.
+    expect(r.stderr).toMatch(/verified \d+ signature\(s\) before publishing/);
     const v = await verifier();
     for (const f of files) {
       const bundle = JSON.parse(await readFile(join(repo.dir, 'dist', `${f}.sigstore.json`), 'utf8'));
@@ -158,5 +162,22 @@ describe('keyless release (tag v1.0.0)', () => {
     v.verify(toSignedEntity(bundleFromJSON(bundle)), policy);
     const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString());
     expect(statement.subject[0].digest.sha256).toBe(digest.slice(7));
+
+    // The release manifest: a DSSE bundle with the run's certificate, a dsse Rekor entry and a
+    // timestamp, verifying for the workflow identity; its payload is the manifest file's bytes.
+    const manifestBytes = await readFile(join(repo.dir, 'dist', 'hello_1.0.0_manifest.json'));
+    const mb = JSON.parse(await readFile(join(repo.dir, 'dist', 'hello_1.0.0_manifest.json.sigstore.json'), 'utf8'));
+    expect(mb.verificationMaterial.tlogEntries[0].kindVersion.kind).toBe('dsse');
+    expect(Buffer.from(mb.dsseEnvelope.payload, 'base64').equals(manifestBytes)).toBe(true);
+    const signer = v.verify(toSignedEntity(bundleFromJSON(mb)), policy);
+    expect(signer.identity?.subjectAlternativeName).toBe(DEFAULT_IDENTITY);
+    const rm = JSON.parse(manifestBytes.toString('utf8'));
+    expect(rm.predicate.signer).toEqual({ kind: 'keyless', identity: DEFAULT_IDENTITY, issuer: DEFAULT_ISSUER });
+    expect(rm.predicate.repository).toBe('acme/hello');
+    expect(rm.predicate.images).toEqual([{ repository: `${registry.host}/hello`, digest, tags: ['1.0.0'], platforms: ['linux/amd64', 'linux/arm64'] }]);
+    expect(rm.subject.map((x: { name: string }) => x.name)).toEqual(names.filter((n) => !n.startsWith('hello_1.0.0_manifest.json')));
+    // What each asset signs, by name: the bundle of an archive is listed under the archive.
+    const archive = rm.predicate.assets.find((a: { name: string }) => a.name === 'hello_1.0.0_linux_amd64.tar.gz');
+    expect(archive.signatures).toEqual(['hello_1.0.0_linux_amd64.tar.gz.sigstore.json']);
   }, 180_000);
 });

@@ -21,6 +21,7 @@ let keyDir: string;
 const PASSWORD = 'e2e-key-pass-4821';
 
 let services: SigstoreServices;
+let firstManifest: Buffer;
 
 beforeAll(async () => {
   // A real release records key signatures in Rekor (tlog_upload's default): a local one here.
@@ -86,6 +87,7 @@ describe('relsign release --clean (tag v1.2.3) against a fake GitHub', () => {
         'hello_1.2.3_windows_amd64.zip',
       ]
         .flatMap((n) => [n, `${n}.sig`])
+        .concat(['hello_1.2.3_manifest.json', 'hello_1.2.3_manifest.json.sigstore.json'])
         .sort(),
     );
     for (const a of release.assets) {
@@ -97,6 +99,8 @@ describe('relsign release --clean (tag v1.2.3) against a fake GitHub', () => {
       { cwd: repo.dir },
     );
     expect(v.code, v.stderr).toBe(0);
+    expect(r.stderr).toMatch(/verified 7 signature\(s\) before publishing/);
+    firstManifest = await readFile(join(repo.dir, 'dist/hello_1.2.3_manifest.json'));
   });
 
   it('a re-run rebuilds byte-identical files, uploads nothing and succeeds', async () => {
@@ -105,6 +109,8 @@ describe('relsign release --clean (tag v1.2.3) against a fake GitHub', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(fake.uploads().length).toBe(before);
     expect(fake.releases).toHaveLength(1);
-    expect(fake.releases[0]!.assets).toHaveLength(12);
+    expect(fake.releases[0]!.assets).toHaveLength(14);
+    // No timestamps in the manifest: the same commit gives the same bytes.
+    expect(await readFile(join(repo.dir, 'dist/hello_1.2.3_manifest.json'))).toEqual(firstManifest);
   });
 });
