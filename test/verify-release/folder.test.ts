@@ -192,3 +192,20 @@ describe('verify-release DIR: manifest without checksums signature or .sig files
     void copyFile;
   });
 });
+
+describe('verify-release --manifest NAME', () => {
+  it('finds a manifest under another name only when told', async () => {
+    const { dir, pub } = await release();
+    await rename(join(dir, MANIFEST), join(dir, 'release-manifest.json'));
+    await rename(join(dir, `${MANIFEST}.sigstore.json`), join(dir, 'release-manifest.json.sigstore.json'));
+    const named = await runCli(['verify-release', '--key', pub, '--insecure-ignore-tlog', '--manifest', 'release-manifest.json', dir]);
+    expect(named.code, named.stdout).toBe(0);
+    expect(named.stdout).toContain('verdict: OK: 10 assets verified against the manifest release-manifest.json');
+    const unnamed = await runCli(['verify-release', '--key', pub, '--insecure-ignore-tlog', dir]);
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.stdout).toMatch(/^verify-release .*: 10 assets, no manifest/);
+    const missing = await runCli(['verify-release', '--key', pub, '--insecure-ignore-tlog', '--manifest', 'nope.json', dir]);
+    expect(failedLines(missing.stdout)[0]).toBe('FAILED nope.json: the manifest (--manifest) is not in the release');
+  });
+});
+

@@ -17,6 +17,7 @@ import { hasStackTrace, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { TempRepo } from '../helpers/repo.js';
 import { startSigstoreServices, type SigstoreServices } from '../helpers/sigstore-services.js';
+import { RegistryClient } from '../../src/oci/client.js';
 import { keyBundle } from './fixture.js';
 
 let fake: FakeGitHub;
@@ -165,5 +166,31 @@ describe('a release made by relsign verifies with relsign verify-release', () =>
     const r = await verify(['--insecure-ignore-tlog']);
     expect(r.code).toBe(1);
     expect(failedLines(r.stdout)).toEqual([`FAILED ${MANIFEST}: ${MANIFEST}.sigstore.json: the manifest's signature does not verify with cosign.pub (signed by another key?)`]);
+  });
+
+  it('an image the manifest lists that carries no signature fails, naming it', async () => {
+    // A manifest (re-signed with the release key) that lists one platform image of the index: only the index is signed.
+    const release = fake.releases[0]!;
+    const manifest = JSON.parse(fake.contents.get(fake.asset(release, MANIFEST).id)!.toString('utf8'));
+    const image = manifest.predicate.images[0] as { repository: string; digest: string };
+    const repoRef = { registry: registry.host, repository: 'hello' };
+    const index = await new RegistryClient({}).getManifest(repoRef, image.digest, ['application/vnd.oci.image.index.v1+json']);
+    const child = (index!.json as { manifests: Array<{ digest: string }> }).manifests[0]!.digest;
+    manifest.predicate.images = [{ ...manifest.predicate.images[0], digest: child }];
+    const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    const signer = await Signer.load(join(keyDir, 'cosign.key'), PASSWORD);
+    const dir = await mkdtemp(join(tmpdir(), 'relsign-vr-e2e-img-'));
+    try {
+      for (const a of release.assets) await writeFile(join(dir, a.name), fake.contents.get(a.id)!);
+      await writeFile(join(dir, MANIFEST), bytes);
+      await writeFile(join(dir, `${MANIFEST}.sigstore.json`), await keyBundle(signer, bytes));
+      const r = await runCli(['verify-release', '--key', join(keyDir, 'cosign.pub'), '--insecure-ignore-tlog', dir]);
+      expect(r.code).toBe(1);
+      expect(failedLines(r.stdout)).toEqual([`FAILED ${image.repository}@${child}: no signatures found for ${image.repository}@${child}`]);
+      const skipped = await runCli(['verify-release', '--key', join(keyDir, 'cosign.pub'), '--insecure-ignore-tlog', '--skip-images', dir]);
+      expect(skipped.code, skipped.stdout).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
