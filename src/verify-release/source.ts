@@ -216,7 +216,10 @@ export async function collectFromGitHub(o: GitHubSourceOptions): Promise<Collect
     const pages = client.paginate.iterator(client.rest.repos.listReleaseAssets, { owner: o.owner, repo: o.repo, release_id: releaseId, per_page: 100 });
     for await (const page of pages) {
       for (const a of page.data) {
-        listed.push({ id: a.id, name: String(a.name), size: a.size, state: a.state, url: a.url, digest: (a as { digest?: string | null }).digest });
+        if (!Number.isSafeInteger(a.id) || a.id <= 0) throw new RelsignError(`${label}: GitHub listed an asset with id ${JSON.stringify(a.id)}`);
+        // The download URL is built from the API root, never taken from the listing: a listing cannot send the token elsewhere.
+        const url = `${o.apiUrl.replace(/\/+$/, '')}/repos/${encodeURIComponent(o.owner)}/${encodeURIComponent(o.repo)}/releases/assets/${a.id}`;
+        listed.push({ id: a.id, name: String(a.name), size: a.size, state: String(a.state), url, digest: (a as { digest?: string | null }).digest });
       }
       if (listed.length > MAX_ASSETS) throw new RelsignError(`${label}: the release lists more than ${MAX_ASSETS} assets, more than GitHub allows`);
     }

@@ -185,8 +185,8 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
   }
 
   // 2. Every asset against the manifest; nothing unlisted, nothing missing.
+  const listed = new Map((manifest?.assets ?? []).map((a) => [a.name, a]));
   if (manifest) {
-    const listed = new Map(manifest.assets.map((a) => [a.name, a]));
     for (const row of rows.values()) {
       if (special.has(row.name) || unreadable.has(row.name)) continue;
       const entry = listed.get(row.name);
@@ -197,7 +197,7 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
       row.type = entry.type;
       if (entry.sha256 !== row.sha256) fail(row.name, `sha256 ${row.sha256} does not match the manifest's ${entry.sha256} (modified after signing?)`);
       else if (entry.size !== row.size) fail(row.name, `is ${row.size} bytes, the manifest lists ${entry.size}`);
-      else if (manifestTrusted) vouch(row.name, 'manifest', signerLabelOf(report, rows, manifestName!));
+      else if (manifestTrusted) vouch(row.name, 'manifest', rows.get(manifestName!)?.signer);
     }
     for (const entry of manifest.assets) {
       if (special.has(entry.name)) fail(manifestName!, `lists ${entry.name}, which must not be a subject of itself`);
@@ -210,7 +210,7 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
   for (const asset of release.assets) {
     if (special.has(asset.name)) continue;
     const candidates = new Set(SIGNATURE_SUFFIXES.map((s) => asset.name + s).filter((n) => byName.has(n) || unreadable.has(n)));
-    for (const s of manifest?.assets.find((x) => x.name === asset.name)?.signatures ?? []) candidates.add(s);
+    for (const s of listed.get(asset.name)?.signatures ?? []) candidates.add(s);
     for (const sigName of candidates) {
       const sig = byName.get(sigName);
       signatureOf.set(sigName, asset.name);
@@ -234,7 +234,7 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
 
   // 4. The checksums file(s).
   const checksumFiles = [...rows.values()]
-    .filter((r) => byName.has(r.name) && !special.has(r.name) && (manifest?.assets.some((a) => a.name === r.name && a.type === 'checksum') || (!manifest && looksLikeChecksums(r.name))))
+    .filter((r) => byName.has(r.name) && !special.has(r.name) && (listed.get(r.name)?.type === 'checksum' || (!manifest && looksLikeChecksums(r.name))))
     .map((r) => r.name);
   if (manifest && checksumFiles.length === 0) for (const r of rows.values()) if (byName.has(r.name) && looksLikeChecksums(r.name) && !special.has(r.name)) checksumFiles.push(r.name);
   for (const file of checksumFiles) {
@@ -301,10 +301,6 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
   report.assets = [...rows.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   report.ok = problems.length === 0;
   return report;
-}
-
-function signerLabelOf(_report: ReleaseReport, rows: Map<string, AssetRow>, manifestName: string): string | undefined {
-  return rows.get(manifestName)?.signer;
 }
 
 function findManifest(release: CollectedRelease, o: VerifyReleaseOptions, fail: (s: string, r: string) => void): string | undefined {
