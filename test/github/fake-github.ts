@@ -142,6 +142,8 @@ export class FakeGitHub {
   readonly violations: string[] = [];
   /** Asset bytes by asset id, served by the download endpoint. */
   readonly contents = new Map<number, Buffer>();
+  /** The next N storage downloads answer this status (e.g. 503) instead of the bytes. */
+  downloadFaults = { count: 0, status: 503 };
   /** Secrets stored through the Actions API. */
   readonly secrets = new Map<string, { encrypted_value: string; key_id: string }>();
   readonly actionsKey = x25519.keygen();
@@ -445,6 +447,10 @@ export class FakeGitHub {
     if (stored && method === 'GET') {
       req.resume();
       if (req.headers.authorization) return this.send(res, 'internal', 400, { message: 'storage: unexpected Authorization header', documentation_url: DOCS });
+      if (this.downloadFaults.count > 0) {
+        this.downloadFaults.count--;
+        return this.send(res, 'internal', this.downloadFaults.status, { message: 'storage unavailable', documentation_url: DOCS });
+      }
       const content = this.contents.get(Number(stored[1]));
       if (!content) return this.send(res, 'internal', 404, { message: 'Not Found', documentation_url: DOCS });
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(content.length) });

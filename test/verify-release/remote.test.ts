@@ -147,4 +147,28 @@ describe('verify-release OWNER/REPO@TAG', () => {
     expect(r.stderr.trim()).toBe('relsign: acme/widget@v1.2.0: GitHub refused the token (401 Bad credentials); check GITHUB_TOKEN / GH_TOKEN');
     expect(r.stderr).not.toContain('ghp_wrong');
   });
+
+  it('a storage error is retried; one that persists is one line naming the asset', async () => {
+    await publish();
+    fake.downloadFaults = { count: 2, status: 503 };
+    const retry = { baseDelayMs: 1, maxDelayMs: 2 };
+    const ok = await collectFromGitHub({ owner: 'acme', repo: 'widget', tag: 'v1.2.0', apiUrl: fake.apiUrl, token: fake.token, retry, concurrency: 1 });
+    try {
+      expect(ok.problems).toEqual([]);
+      expect(ok.assets).toHaveLength(10);
+    } finally {
+      await ok.cleanup();
+    }
+    fake.downloadFaults = { count: 1000, status: 503 };
+    const bad = await collectFromGitHub({ owner: 'acme', repo: 'widget', tag: 'v1.2.0', apiUrl: fake.apiUrl, token: fake.token, retry: { ...retry, attempts: 2 } });
+    try {
+      expect(bad.assets).toEqual([]);
+      expect(bad.problems).toHaveLength(10);
+      for (const p of bad.problems) expect(p.reason).toMatch(/^download failed: HTTP 503 from 127\.0\.0\.1:\d+$/);
+    } finally {
+      await bad.cleanup();
+      fake.downloadFaults = { count: 0, status: 503 };
+    }
+  });
 });
+
