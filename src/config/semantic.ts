@@ -17,6 +17,7 @@ export function semanticIssues(raw: Record<string, any>, config: RelsignConfig):
   }
   issues.push(...templateIssues(raw));
   issues.push(...signIssues(config));
+  config.signs.forEach((cfg, i) => issues.push(...publicKeyIssues(i, cfg)));
   config.docker_signs.forEach((cfg, i) => issues.push(...keylessIssues('docker_signs', i, cfg)));
   issues.push(...cosignArgIssues(config));
   issues.push(...imageIssues(raw, config));
@@ -42,6 +43,18 @@ export function keylessIssues(section: string, i: number, cfg: RelsignConfig['si
     issues.push({ path: [section, i, 'tlog_upload'], message: 'signer: keyless always records signatures in the transparency log; tlog_upload: false needs signer: builtin' });
   }
   return issues;
+}
+
+/** signs[].public_key checks key signatures: a keyless or external signer has none relsign can check with it. */
+function publicKeyIssues(i: number, cfg: RelsignConfig['signs'][number]): ConfigIssue[] {
+  if (cfg.public_key === undefined) return [];
+  if (cfg.signer === 'keyless') {
+    return [{ path: ['signs', i, 'public_key'], message: 'public_key has no effect with signer: keyless (its signatures are checked against the run\'s identity); remove it' }];
+  }
+  if (cfg.signer === 'cmd' && !isCosignCommand(cfg.cmd)) {
+    return [{ path: ['signs', i, 'public_key'], message: `public_key applies to signer: builtin or cmd: cosign, not ${cfg.cmd ?? 'cmd'} (relsign cannot verify its signatures)` }];
+  }
+  return [];
 }
 
 /** `$<artifact>`, `${artifact}` and `$artifact` mean the same: compare templates in one spelling. */

@@ -134,6 +134,11 @@ async function signingProblems(ctx: Context): Promise<string[]> {
           }
           continue;
         }
+        // The key the release is verified against before publishing: readable now, not after the upload.
+        if (section === 'signs' && cfg.public_key !== undefined && ctx.config.release.verify) {
+          const { loadEntryPublicKey } = await import('./release-verify.js');
+          await loadEntryPublicKey(ctx, cfg.public_key, where);
+        }
         if (cfg.signer === 'builtin') await builtin.signerFor(cfg, where);
         else if (isCosignCommand(cfg.cmd) && (await cosignInProcess(ctx, cfg))) {
           const problem = await cosignArgsProblemAt(ctx, cfg, where, builtin);

@@ -196,16 +196,21 @@ async function publicKeyFor(ctx: Context, v: Extract<SignatureCheck['verifier'],
   if (!p) {
     p = (async () => {
       if (v.publicKeyRef === undefined) return { key: parsePublicKeyPem(v.publicKeyPem, `the public key of ${v.where}'s signing key`), source: `${v.where}'s signing key` };
-      const ref = render(ctx, v.publicKeyRef, `${v.where}.public_key`).trim();
-      if (!ref) throw new RelsignError(`${v.where}.public_key: rendered to an empty reference`);
-      try {
-        const loaded = await loadPublicKey(ref.startsWith('env://') ? ref : resolve(ctx.cwd, ref), ctx.env as NodeJS.ProcessEnv);
-        return { key: loaded.key, source: `${v.where}.public_key ${ref}` };
-      } catch (err) {
-        throw new RelsignError(`${v.where}.public_key: ${describeError(err)}`, { cause: err });
-      }
+      return loadEntryPublicKey(ctx, v.publicKeyRef, v.where);
     })();
     keys.set(cacheKey, p);
   }
   return p;
+}
+
+/** An entry's `public_key` (a template: a file in the project or env://VAR), loaded and parsed. */
+export async function loadEntryPublicKey(ctx: Context, template: string, where: string): Promise<PublicKey> {
+  const ref = render(ctx, template, `${where}.public_key`).trim();
+  if (!ref) throw new RelsignError(`${where}.public_key: rendered to an empty reference`);
+  try {
+    const loaded = await loadPublicKey(ref.startsWith('env://') ? ref : resolve(ctx.cwd, ref), ctx.env as NodeJS.ProcessEnv);
+    return { key: loaded.key, source: `${where}.public_key ${ref}` };
+  } catch (err) {
+    throw new RelsignError(`${where}.public_key: ${describeError(err).replace(/^relsign: /, '')}`, { cause: err });
+  }
 }

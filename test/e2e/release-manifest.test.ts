@@ -81,6 +81,12 @@ beforeAll(async () => {
     args: ["--batch", "--yes", "--output", "\${signature}", "--detach-sig", "\${artifact}"]
 `),
     'unsigned.yaml': config(''),
+    'missing-key.yaml': config(signs('    public_key: keys/missing.pub\n')),
+    'keyless-key.yaml': config(`signs:
+  - signer: keyless
+    artifacts: checksum
+    public_key: cosign.pub
+`),
   });
   await repo.commit('feat: first');
 }, 120_000);
@@ -268,5 +274,18 @@ describe('the signed release manifest', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(releaseOf('v1.3.0')!.assets.map((a) => a.name).sort()).toEqual(['widget-1.3.0.tar.gz', 'widget_1.3.0_checksums.txt', 'widget_1.3.0_manifest.json']);
     expect(r.stderr.match(/widget_1\.3\.0_manifest\.json: not signed \(no signs entry\)/g)).toHaveLength(1);
+  }, 120_000);
+
+  it('a public_key that cannot be read fails the preflight, before anything is built or created; keyless has none', async () => {
+    const releases = fake.releases.length;
+    const r = await release('missing-key.yaml');
+    expect(r.code).toBe(1);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+    expect(r.stderr).toMatch(/signs\[0\]\.public_key: .*keys\/missing\.pub/);
+    expect(r.stderr).not.toMatch(/building|uploaded/);
+    expect(fake.releases.length).toBe(releases);
+    const check = await runCli(['check', '--config', 'keyless-key.yaml'], { cwd: repo.dir });
+    expect(check.code).toBe(1);
+    expect(check.stdout + check.stderr).toMatch(/signs\[0\]\.public_key.*has no effect with signer: keyless/);
   }, 120_000);
 });

@@ -165,6 +165,37 @@ describe('publishRelease against the fake GitHub', () => {
     expect(rel.assets.find((a) => a.name === 'a.tar.gz')!.digest).toBe(sha('v2 changed'));
   });
 
+  it('a published release keeps a differing signature (keepExistingWith) only when what it signs is identical there; the verify hook sees only what was uploaded or is identical', async () => {
+    const rel = h.fake.addRelease({ tag_name: 'v1.2.3', draft: false, immutable: false });
+    h.fake.addAsset(rel, { name: 'm.json', content: Buffer.from('manifest') });
+    h.fake.addAsset(rel, { name: 'm.json.sigstore.json', content: Buffer.from('bundle, first run') });
+    const [m, b] = await assets({ 'm.json': 'manifest', 'm.json.sigstore.json': 'bundle, second run' });
+    const seen: string[][] = [];
+    const verify = async (l: readonly { name: string }[]) => void seen.push(l.map((a) => a.name));
+    const result = await publishRelease(h.options({ assets: [m!, { ...b!, keepExistingWith: 'm.json' }], verify }));
+    expect(result.assets.map((a) => [a.name, a.status])).toEqual([['m.json', 'kept'], ['m.json.sigstore.json', 'kept']]);
+    expect(h.fake.uploads()).toHaveLength(0);
+    expect(rel.assets.find((a) => a.name === 'm.json.sigstore.json')!.digest).toBe(sha('bundle, first run'));
+    expect(seen).toEqual([['m.json']]);
+    expect(h.logs.some((l) => l.startsWith("keeping the release's m.json.sigstore.json: it signs m.json as on the release"))).toBe(true);
+
+    // What it signs differs: the usual conflict (the old bundle does not sign the new manifest).
+    const [m2, b2] = await assets({ 'm.json': 'another manifest', 'm.json.sigstore.json': 'bundle, third run' });
+    const err = await publishRelease(h.options({ assets: [m2!, { ...b2!, keepExistingWith: 'm.json' }] })).catch((e) => e);
+    expect(err.message).toMatch(/2 assets differ from the release's copies: asset m\.json already exists/);
+    expect(h.fake.uploads()).toHaveLength(0);
+  });
+
+  it('a failing verify hook leaves the draft unpublished, with the resume hint', async () => {
+    const list = await assets({ 'a.tar.gz': 'aaa' });
+    const err = await publishRelease(
+      h.options({ assets: list, verify: async () => { throw new RelsignError('release.verify: signature check failed for a.tar.gz.sig: invalid signature; not publishing'); } }),
+    ).catch((e) => e);
+    expect(err.message).toMatch(/^release\.verify: signature check failed for a\.tar\.gz\.sig: invalid signature; not publishing; release v1\.2\.3 is left as a draft/);
+    expect(h.fake.releases[0]!.draft).toBe(true);
+    expect(h.fake.requests.some((r) => r.method === 'PATCH')).toBe(false);
+  });
+
   it('a draft adopted by name for another tag (use_existing_draft) is not relsign\'s own: a differing asset is an error', async () => {
     const other = h.fake.addRelease({ tag_name: 'next', name: 'v1.2.3', draft: true });
     h.fake.addAsset(other, { name: 'a.tar.gz', content: Buffer.from('theirs') });
