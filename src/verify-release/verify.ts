@@ -130,10 +130,12 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
     special.add(manifestName).add(bundleName);
     for (const s of ['.sig', ...CERTIFICATE_SUFFIXES]) if (byName.has(manifestName + s)) special.add(manifestName + s);
     const detached = byName.get(`${manifestName}.sig`);
-    const m = byName.get(manifestName)!;
+    const m = byName.get(manifestName);
     report.manifest = { name: manifestName, verified: false };
     let bytes: Buffer | undefined;
-    if (m.size > MAX_MANIFEST_BYTES) fail(manifestName, `is ${m.size} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes (4 MiB)`);
+    if (!m) {
+      // Not downloaded or not readable: its row already says why.
+    } else if (m.size > MAX_MANIFEST_BYTES) fail(manifestName, `is ${m.size} bytes; a manifest may be at most ${MAX_MANIFEST_BYTES} bytes (4 MiB)`);
     else bytes = await readFile(m.path);
     if (bytes) {
       try {
@@ -151,7 +153,7 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
     }
     const b = byName.get(bundleName);
     let signed: { signer: string; identity?: { san: string; issuer?: string } } | undefined;
-    if (!b && detached && o.key && bytes) {
+    if (!b && detached && o.key && bytes && m) {
       // Signed by an external command: a detached signature over the manifest file.
       const r = await verifyAssetSignature(m, detached, o);
       if (r.ok) signed = { signer: `key SHA256:${fingerprint!.slice(0, 16)}` };
@@ -304,13 +306,14 @@ export async function verifyRelease(release: CollectedRelease, o: VerifyReleaseO
 }
 
 function findManifest(release: CollectedRelease, o: VerifyReleaseOptions, fail: (s: string, r: string) => void): string | undefined {
-  const names = release.assets.map((a) => a.name);
+  // Assets that could not be read still count: a manifest that failed to download is not "no manifest".
+  const names = [...release.assets.map((a) => a.name), ...release.problems.map((p) => p.subject)];
   if (o.manifestName !== undefined) {
     if (names.includes(o.manifestName)) return o.manifestName;
     fail(o.manifestName, 'the manifest (--manifest) is not in the release');
     return undefined;
   }
-  const found = names.filter((n) => n.endsWith(MANIFEST_SUFFIX));
+  const found = [...new Set(names.filter((n) => n.endsWith(MANIFEST_SUFFIX)))];
   if (found.length > 1) {
     fail(found[0]!, `the release has ${found.length} manifests (${found.slice(0, 3).join(', ')}${found.length > 3 ? ', …' : ''}); name one with --manifest`);
     return undefined;

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Signer } from '../../src/sigstore/signer.js';
 import { collectFromGitHub } from '../../src/verify-release/source.js';
+import { verifyRelease } from '../../src/verify-release/verify.js';
+import { loadPublicKey } from '../../src/sigstore/keys.js';
 import { hasStackTrace, runCli } from '../helpers/cli.js';
 import { FakeGitHub, type FakeRelease } from '../github/fake-github.js';
 import { ARCHIVES, MANIFEST, signedRelease, tempDir } from './fixture.js';
@@ -168,6 +170,21 @@ describe('verify-release OWNER/REPO@TAG', () => {
     } finally {
       await bad.cleanup();
       fake.downloadFaults = { count: 0, status: 503 };
+    }
+  });
+
+  it('a manifest that fails to download is reported once, not as "no manifest"', async () => {
+    const { release, pub } = await publish();
+    fake.asset(release, MANIFEST).size += 1;
+    const got = await collectFromGitHub({ owner: 'acme', repo: 'widget', tag: 'v1.2.0', apiUrl: fake.apiUrl, token: fake.token });
+    try {
+      const report = await verifyRelease(got, { key: await loadPublicKey(pub), ignoreTlog: true });
+      expect(report.ok).toBe(false);
+      expect(report.manifest).toMatchObject({ name: MANIFEST, verified: false });
+      expect(report.problems.map((p) => p.subject)).toEqual([MANIFEST]);
+      expect(report.problems[0]!.reason).toMatch(/^downloaded \d+ bytes, GitHub lists \d+$/);
+    } finally {
+      await got.cleanup();
     }
   });
 });
