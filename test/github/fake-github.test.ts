@@ -161,3 +161,26 @@ describe('fake GitHub', () => {
     expect(fake.violations.join('\n')).toMatch(/\/state must be equal to one of the allowed values/);
   });
 });
+
+describe('asset downloads, as GitHub documents them', () => {
+  it('the API URL with Accept: application/octet-stream redirects to storage, which serves the uploaded bytes without a token', async () => {
+    const release = (await client().rest.repos.createRelease({ owner: 'acme', repo: 'widget', tag_name: 'v1', draft: true })).data;
+    const body = Buffer.from('the bytes of app.tar.gz\n');
+    const up = await rawUpload(release.id, 'app.tar.gz', body.length, body);
+    expect(up.status).toBe(201);
+    const asset = JSON.parse(up.body) as { url: string };
+    const first = await fetch(asset.url, { headers: { authorization: `token ${fake.token}`, accept: 'application/octet-stream' }, redirect: 'manual' });
+    expect(first.status).toBe(302);
+    const location = first.headers.get('location')!;
+    expect(new URL(location).pathname).toMatch(/^\/storage\/assets\/\d+$/);
+    const got = await fetch(location);
+    expect(got.status).toBe(200);
+    expect(Buffer.from(await got.arrayBuffer())).toEqual(body);
+    // The pre-signed storage URL refuses a token it did not ask for.
+    expect((await fetch(location, { headers: { authorization: `token ${fake.token}` } })).status).toBe(400);
+    // Without the octet-stream Accept header, the API URL answers with the asset's JSON.
+    const json = await fetch(asset.url, { headers: { authorization: `token ${fake.token}` } });
+    expect(((await json.json()) as { name: string }).name).toBe('app.tar.gz');
+    expect(fake.violations).toEqual([]);
+  });
+});

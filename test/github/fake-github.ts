@@ -6,7 +6,7 @@
  * It behaves as GitHub documents: drafts 404 on the tag endpoint; 422
  * already_exists on duplicate names; 0-byte, ≥ 2 GiB and 1001st-asset
  * rejections; `Link` pagination; `digest` on assets; published releases are
- * immutable; > 80 writes a minute draw a secondary-limit 403 with
+ * immutable; assets download by their API URL (302 to storage); > 80 writes a minute draw a secondary-limit 403 with
  * retry-after. Faults can be injected (502 leaving a `starter` asset,
  * connection reset, secondary limit, 404 replication lag).
  *
@@ -82,7 +82,12 @@ export interface FakeGitHubOptions {
   enforceSecondaryLimit?: boolean;
   /** Validate responses against the OpenAPI snapshot (default true). */
   validate?: boolean;
+  /** Answer GET requests without a token, as GitHub does for a public repository (default false). */
+  anonymousReads?: boolean;
 }
+
+/** Asset bytes the fake keeps for downloads (larger uploads are counted but not kept). */
+const MAX_KEPT_CONTENT = 64 * 1024 * 1024;
 
 interface SchemaSnapshot {
   operations: Record<string, { method: string; path: string; responses: Record<string, unknown> }>;
@@ -135,6 +140,10 @@ export class FakeGitHub {
   readonly releases: FakeRelease[] = [];
   readonly requests: RequestRecord[] = [];
   readonly violations: string[] = [];
+  /** Asset bytes by asset id, served by the download endpoint. */
+  readonly contents = new Map<number, Buffer>();
+  /** The next N storage downloads answer this status (e.g. 503) instead of the bytes. */
+  downloadFaults = { count: 0, status: 503 };
   /** Secrets stored through the Actions API. */
   readonly secrets = new Map<string, { encrypted_value: string; key_id: string }>();
   readonly actionsKey = x25519.keygen();
@@ -231,7 +240,22 @@ export class FakeGitHub {
       ...init,
     };
     delete (a as { content?: Buffer }).content;
+    if (content) this.contents.set(a.id, content);
     release.assets.push(a);
+    return a;
+  }
+
+  /** Replaces an asset's bytes as a new upload would: size and digest follow the content. */
+  setAssetContent(asset: FakeAsset, content: Buffer): void {
+    this.contents.set(asset.id, content);
+    asset.size = content.length;
+    asset.digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+  }
+
+  /** The asset of a release by name. */
+  asset(release: FakeRelease, name: string): FakeAsset {
+    const a = release.assets.find((x) => x.name === name);
+    if (!a) throw new Error(`fake GitHub: no asset ${name} in ${release.tag_name}`);
     return a;
   }
 
@@ -417,8 +441,26 @@ export class FakeGitHub {
     this.requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
 
+    // Storage: the pre-signed URL a download redirects to; it needs no token (GitHub's
+    // storage refuses an Authorization header it did not ask for, so clients drop it).
+    const stored = /^\/storage\/assets\/(\d+)$/.exec(url.pathname);
+    if (stored && method === 'GET') {
+      req.resume();
+      if (req.headers.authorization) return this.send(res, 'internal', 400, { message: 'storage: unexpected Authorization header', documentation_url: DOCS });
+      if (this.downloadFaults.count > 0) {
+        this.downloadFaults.count--;
+        return this.send(res, 'internal', this.downloadFaults.status, { message: 'storage unavailable', documentation_url: DOCS });
+      }
+      const content = this.contents.get(Number(stored[1]));
+      if (!content) return this.send(res, 'internal', 404, { message: 'Not Found', documentation_url: DOCS });
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(content.length) });
+      res.end(content);
+      return;
+    }
+
     const auth = req.headers.authorization ?? '';
-    if (auth !== `token ${this.token}` && auth !== `Bearer ${this.token}` && auth !== `bearer ${this.token}`) {
+    const anonymous = auth === '' && this.options.anonymousReads === true && !write;
+    if (!anonymous && auth !== `token ${this.token}` && auth !== `Bearer ${this.token}` && auth !== `bearer ${this.token}`) {
       req.resume();
       return this.send(res, 'internal', 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
     }
@@ -499,6 +541,12 @@ export class FakeGitHub {
       req.resume();
       if (!r) return this.notFound(res, method === 'DELETE' ? 'repos/delete-release-asset' : 'repos/get-release-asset');
       const a = r.assets.find((x) => x.id === id)!;
+      if (method === 'GET' && /application\/octet-stream/.test(String(req.headers.accept ?? ''))) {
+        // As GitHub: a redirect to the storage URL, which serves the bytes.
+        if (!this.contents.has(a.id)) return this.send(res, 'internal', 404, { message: 'Not Found', documentation_url: DOCS });
+        res.writeHead(302, { location: `${this.origin}/storage/assets/${a.id}`, 'content-length': '0' }).end();
+        return;
+      }
       if (method === 'GET') return this.send(res, 'repos/get-release-asset', 200, this.assetJson(r, a));
       if (method === 'DELETE') {
         if (r.immutable && !r.draft) return this.invalid(res, 'repos/delete-release-asset', [], 'Cannot delete asset from an immutable release');
@@ -654,6 +702,7 @@ export class FakeGitHub {
     }
     const keep = fault?.kind === 'truncated' ? fault.keep : Infinity;
     const hash = createHash('sha256');
+    const kept: Buffer[] = [];
     let size = 0;
     let stored = 0;
     // GitHub keeps a `starter` asset while an upload is in flight; it stays behind when the client goes away.
@@ -666,6 +715,7 @@ export class FakeGitHub {
           const part = buf.subarray(0, Math.min(buf.length, keep - stored));
           hash.update(part);
           stored += part.length;
+          if (stored <= MAX_KEPT_CONTENT) kept.push(Buffer.from(part));
         }
         this.onUploadBytes?.(name, size);
         if (this.holdUploads?.(name, size)) await this.waitForRelease();
@@ -678,6 +728,7 @@ export class FakeGitHub {
       return this.send(res, 'internal', 400, { message: 'Bad Content-Length', documentation_url: DOCS });
     }
     if (fault?.kind === 'wrong-digest') hash.update('corrupted in storage');
+    if (stored <= MAX_KEPT_CONTENT) this.contents.set(pending.id, Buffer.concat(kept));
     Object.assign(pending, { size: stored, state: 'uploaded', digest: `sha256:${hash.digest('hex')}`, updated_at: this.iso() });
     this.send(res, op, 201, this.assetJson(r, pending));
   }

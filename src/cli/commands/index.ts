@@ -9,6 +9,7 @@ import { registerSign } from './sign.js';
 import { registerSignBlob } from './sign-blob.js';
 import { registerVerify } from './verify.js';
 import { registerVerifyBlob } from './verify-blob.js';
+import { registerVerifyRelease } from './verify-release.js';
 
 /**
  * Every subcommand registers itself here. Command modules declare their flags
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerVerifyBlob(program);
   registerSign(program);
   registerVerify(program);
+  registerVerifyRelease(program);
 }
