@@ -88,6 +88,7 @@ export async function runRelease(flags: ReleaseFlags, mode: 'release' | 'merge' 
   let title = `relsign release${flags.snapshot ? ' (snapshot)' : ''}`;
   if (mode === 'merge') {
     stages = (await import('../stages/split.js')).mergeStages();
+    ctx.options = { ...ctx.options, phase: 'merge' };
     title = 'relsign continue --merge';
   } else if (flags.split) {
     const { prepareSplit } = await import('./split.js');

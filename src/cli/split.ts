@@ -42,7 +42,7 @@ export function prepareSplit(ctx: Context, flags: ReleaseFlags): Stage[] {
   }
   const id = splitId(sel, flags.splitId);
   ctx.distDir = resolve(ctx.distDir, id);
-  ctx.options = { ...ctx.options, targets: new Set(targets) };
+  ctx.options = { ...ctx.options, targets: new Set(targets), phase: 'split' };
   setSplitRun(ctx, { id, targets, digest });
   return splitStages();
 }

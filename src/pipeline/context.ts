@@ -44,6 +44,12 @@ export interface ReleaseOptions {
   failFast: boolean;
   /** release --split: build only these targets (undefined: all). */
   targets?: ReadonlySet<string>;
+  /**
+   * Which part of a split release this run is: a split builds and neither signs
+   * nor publishes; a merge signs and publishes what the splits built. Undefined
+   * for a whole release on one machine.
+   */
+  phase?: 'split' | 'merge';
 }
 
 export interface Context {

@@ -35,6 +35,9 @@ export const preflightStage: Stage = {
 
 export async function preflightProblems(ctx: Context): Promise<string[]> {
   const problems: string[] = [];
+  // A split only builds: it needs build tools, not keys or a token. A merge signs
+  // and publishes what the splits built: it needs keys and a token, not build tools.
+  if (ctx.options.phase === 'split') return commandProblems(ctx);
   const publishing = !ctx.options.snapshot && !ctx.options.skip.has('publish');
   const checks: Array<Promise<string[]>> = [commandProblems(ctx), signingProblems(ctx), releaseNotesProblems(ctx)];
   if (publishing) checks.push(githubProblems(ctx));
@@ -66,8 +69,12 @@ async function commandProblems(ctx: Context): Promise<string[]> {
       if (file) wanted.push({ file, where: `${where}[${i}]${typeof hook === 'string' ? '' : '.cmd'}`, dir: hdir });
     });
   };
-  if (!ctx.options.skip.has('before')) hookFiles(ctx.config.before.hooks, 'before.hooks', ctx.cwd);
-  ctx.config.builds.forEach((b, i) => {
+  const building = ctx.options.phase !== 'merge';
+  if (building && !ctx.options.skip.has('before')) hookFiles(ctx.config.before.hooks, 'before.hooks', ctx.cwd);
+  const selected = ctx.options.targets;
+  if (building) ctx.config.builds.forEach((b, i) => {
+    // A split runs only the builds that have one of its targets.
+    if (selected && !b.targets.some((t) => selected.has(t))) return;
     const dir = b.dir && !b.dir.includes('{{') ? resolve(ctx.cwd, b.dir) : ctx.cwd;
     if (b.cmd !== undefined && b.prebuilt === undefined) {
       const file = firstWord(b.cmd, `builds[${i}].cmd`);
@@ -76,7 +83,7 @@ async function commandProblems(ctx: Context): Promise<string[]> {
     hookFiles(b.hooks.pre, `builds[${i}].hooks.pre`, dir);
     hookFiles(b.hooks.post, `builds[${i}].hooks.post`, dir);
   });
-  if (!ctx.options.skip.has('sign')) {
+  if (!ctx.options.skip.has('sign') && ctx.options.phase !== 'split') {
     for (const [section, entries] of signSections(ctx)) {
       for (const [i, cfg] of entries.entries()) {
         if (cfg.signer !== 'cmd' || !cfg.cmd || cfg.artifacts === 'none') continue;

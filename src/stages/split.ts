@@ -71,7 +71,7 @@ export const splitContextStage: Stage = {
  * signing key and token, which only the merge job holds.
  */
 export function splitStages(): Stage[] {
-  return [cleanStage, envStage, gitStage, envAfterGitStage, beforeStage, distStage, buildStage, archiveStage, splitImagesStage, splitContextStage];
+  return [cleanStage, envStage, gitStage, envAfterGitStage, preflightStage, beforeStage, distStage, buildStage, archiveStage, splitImagesStage, splitContextStage];
 }
 
 /**
@@ -126,11 +126,12 @@ export const mergePartsStage: Stage = {
 
 /**
  * Stages of the release list that a merge does not run: the splits cleaned,
- * ran the before hooks, built and archived; preflight checks a run that is
- * about to build, and a merge's inputs are checked by the merge stage. env
+ * ran the before hooks, built and archived; a merge's inputs are checked by
+ * the merge stage. Preflight runs: it checks what a merge needs (keys,
+ * token, registries), not the build tools. env
  * and git run again: the merge needs the version, commit and environment.
  */
-const NOT_IN_MERGE: ReadonlySet<Stage> = new Set([cleanStage, preflightStage, beforeStage, distStage, buildStage, archiveStage]);
+const NOT_IN_MERGE: ReadonlySet<Stage> = new Set([cleanStage, beforeStage, distStage, buildStage, archiveStage]);
 
 /**
  * `continue --merge`: the release list minus what the splits ran, with the

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -346,6 +346,53 @@ describe('release --split on three runners, then continue --merge', () => {
       const again = await runCli(['continue', '--merge', '--snapshot', '--config', CONFIG], { cwd: merger, env: { COSIGN_PRIVATE_KEY: undefined, COSIGN_PASSWORD: undefined } });
       expect(again.code, again.stderr).toBe(0);
       expect(await top(merger)).toBe(await top(one));
+    });
+  });
+
+  describe('preflight: a split checks its build tools, a merge its keys and token', () => {
+    it('a split whose before hook is missing fails in preflight, naming it, before building; it needs no token or key', async () => {
+      const fake = await newFake();
+      const runner = await clone('split-preflight', fake, 'before:\n  hooks:\n    - relsign-test-missing-tool --init\n');
+      const r = await runCli(['release', '--split', '--targets', 'linux_amd64', '--skip', 'docker', '--config', CONFIG], {
+        cwd: runner,
+        env: { GITHUB_TOKEN: undefined, COSIGN_PRIVATE_KEY: undefined, COSIGN_PASSWORD: undefined },
+      });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/preflight: before\.hooks\[0\]: command not found: relsign-test-missing-tool/);
+      expect(r.stderr).not.toMatch(/GITHUB_TOKEN|COSIGN/);
+      expect(hasStackTrace(r.stderr)).toBe(false);
+      expect(await readdir(join(runner, 'dist')).catch(() => [])).toEqual([]);
+    });
+
+    it('a merge reports a wrong key password and a missing token together, before merging; build tools are not checked there', async () => {
+      const fake = await newFake();
+      // The splits have a before-hook tool the merge machine lacks: the merge must not look for it.
+      const tools = join(work, `tools-${Math.random().toString(36).slice(2)}`);
+      await mkdir(tools, { recursive: true });
+      await writeFile(join(tools, 'relsign-test-split-tool'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      const hook = 'before:\n  hooks:\n    - relsign-test-split-tool\n';
+      const merger = await clone(`merge-preflight-${Math.random().toString(36).slice(2)}`, fake, hook);
+      await splitInto(merger, fake, [['linux_amd64', 'linux_arm64'], ['darwin_arm64'], ['windows_amd64']], {
+        extraConfig: hook,
+        env: { PATH: `${tools}:${process.env.PATH}` },
+      });
+      const before = (await readdir(join(merger, 'dist'), { recursive: true })).sort();
+      const bad = await runCli(['continue', '--merge', '--skip', 'docker', '--config', CONFIG], {
+        cwd: merger,
+        env: { ...(await env()), COSIGN_PASSWORD: 'not the password', GITHUB_TOKEN: undefined },
+      });
+      expect(bad.code, bad.stderr).toBe(1);
+      expect(bad.stderr).toMatch(/preflight: signs\[0\]/);
+      expect(bad.stderr).toMatch(/preflight: GITHUB_TOKEN is not set/);
+      expect(bad.stderr).not.toMatch(/relsign-test-split-tool/);
+      expect(bad.stderr).not.toContain('not the password');
+      expect(hasStackTrace(bad.stderr)).toBe(false);
+      expect((await readdir(join(merger, 'dist'), { recursive: true })).sort()).toEqual(before);
+      expect(fake.releases).toEqual([]);
+      // The same merge with the right password and a token publishes: the split tool was never needed here.
+      const good = await runCli(['continue', '--merge', '--skip', 'docker', '--config', CONFIG], { cwd: merger, env: { ...(await env()), GITHUB_TOKEN: fake.token } });
+      expect(good.code, good.stderr).toBe(0);
+      expect(fake.releases[0]).toMatchObject({ tag_name: 'v2.0.1', draft: false });
     });
   });
 
