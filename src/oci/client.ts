@@ -270,6 +270,32 @@ export class RegistryClient {
     return [`repository:${repo.repository}:${actions}`];
   }
 
+  // ---------------------------------------------------------------- access
+
+  /**
+   * Whether these credentials may push to `repo`, asked the one way every
+   * registry answers alike: start a blob upload, then cancel it. Nothing is
+   * stored. (A token service grants fewer actions than asked for rather than
+   * refusing, and a token's claims are not always readable; the upload start is
+   * the registry's own answer.) Throws a one-line error naming the registry.
+   */
+  async checkPushAccess(repo: RepoRef): Promise<void> {
+    const op: Op = { verb: 'push', repo };
+    this.check(op, repo);
+    const postUrl = this.url(repo, 'blobs/uploads/');
+    const start = await this.call(op, { method: 'POST', url: postUrl, scopes: this.scopes(repo, 'pull,push') });
+    if (start.status === 403) {
+      await discard(start);
+      const who = await this.auth.userLabel(repo.registry);
+      throw this.error(op, `${who} may not push here (403 DENIED)`);
+    }
+    if (start.status !== 202) throw await this.uploadStatusError(op, 'cannot start an upload', start);
+    await discard(start);
+    const location = this.location(op, start, postUrl);
+    const cancel = await this.call(op, { method: 'DELETE', url: location, scopes: this.scopes(repo, 'pull,push'), retry: false }).catch(() => undefined);
+    if (cancel) await discard(cancel);
+  }
+
   // ---------------------------------------------------------------- manifests
 
   async headManifest(repo: RepoRef, reference: string, accept: string[] = [...DEFAULT_MANIFEST_ACCEPT]): Promise<Descriptor | undefined> {

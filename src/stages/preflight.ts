@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { HookConfig, SignConfig } from '../config/types.js';
+import type { RepoRef } from '../oci/client.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import { cosignArgsProblem, isCosignCommand } from '../sigstore/cosign-args.js';
@@ -37,9 +38,9 @@ export async function preflightProblems(ctx: Context): Promise<string[]> {
   const problems: string[] = [];
   // A split only builds: it needs build tools, not keys or a token. A merge signs
   // and publishes what the splits built: it needs keys and a token, not build tools.
-  if (ctx.options.phase === 'split') return commandProblems(ctx);
+  if (ctx.options.phase === 'split') return (await Promise.all([commandProblems(ctx), registryProblems(ctx)])).flat();
   const publishing = !ctx.options.snapshot && !ctx.options.skip.has('publish');
-  const checks: Array<Promise<string[]>> = [commandProblems(ctx), signingProblems(ctx), releaseNotesProblems(ctx)];
+  const checks: Array<Promise<string[]>> = [commandProblems(ctx), signingProblems(ctx), releaseNotesProblems(ctx), registryProblems(ctx)];
   if (publishing) checks.push(githubProblems(ctx));
   for (const found of await Promise.all(checks)) problems.push(...found);
   return problems;
@@ -158,6 +159,46 @@ async function signingProblems(ctx: Context): Promise<string[]> {
     }
   }
   return problems;
+}
+
+/**
+ * Every image repository this run pushes to accepts these credentials for a
+ * push: one cancelled upload per repository (nothing is stored), so a missing
+ * `docker login` or a token without write access fails before the build. A
+ * split checks only the images it builds platforms of.
+ */
+async function registryProblems(ctx: Context): Promise<string[]> {
+  if (ctx.options.snapshot || ctx.options.skip.has('docker') || ctx.config.images.length === 0) return [];
+  const { imagePlatforms, imagePushes, renderRepositories } = await import('./images.js');
+  const { registryClient } = await import('../pipeline/registry.js');
+  const selected = ctx.options.targets;
+  const repos = new Map<string, { repo: RepoRef; where: string }>();
+  const problems: string[] = [];
+  for (const [i, cfg] of ctx.config.images.entries()) {
+    const where = `images[${i}]`;
+    try {
+      if (!imagePushes(ctx, cfg, where)) continue;
+      if (selected && !imagePlatforms(cfg, where).some((p) => [...selected].some((t) => t === `${p.os}_${p.arch}` || t.startsWith(`${p.os}_${p.arch}_`)))) continue;
+      for (const repo of renderRepositories(ctx, cfg, where)) {
+        const key = `${repo.registry}/${repo.repository}`;
+        if (!repos.has(key)) repos.set(key, { repo, where });
+      }
+    } catch (err) {
+      problems.push(describeError(err).replace(/^relsign: /, ''));
+    }
+  }
+  const client = registryClient(ctx);
+  const found = await Promise.all(
+    [...repos.values()].slice(0, 100).map(async ({ repo, where }) => {
+      try {
+        await client.checkPushAccess(repo);
+        return undefined;
+      } catch (err) {
+        return `${where}: ${describeError(err).replace(/^relsign: /, '')}`;
+      }
+    }),
+  );
+  return [...problems, ...found.filter((p): p is string => p !== undefined)];
 }
 
 /** The token is set and can write releases on the repository: one API call. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../github/fake-github.js';
 import { hasStackTrace, runCli } from '../helpers/cli.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { TempRepo } from '../helpers/repo.js';
 
 /**
@@ -35,6 +36,8 @@ interface Variant {
   signs?: string;
   builds?: string;
   apiUrl?: string;
+  /** Appended to the config (images:, registries:). */
+  extra?: string;
 }
 
 function config(v: Variant, apiUrl: string): string {
@@ -61,7 +64,7 @@ ${
 }
 github_urls:
   api: ${v.apiUrl ?? apiUrl}
-`;
+${v.extra ?? ''}`;
 }
 
 /** Writes the binary and a marker that proves a build ran. */
@@ -192,5 +195,69 @@ describe('preflight stops a release before building', () => {
     expect(good.code, good.stderr).toBe(0);
     expect(good.stderr).toMatch(/preflight passed/);
     await nothingBuilt(r);
+  }, 60_000);
+});
+
+describe('preflight: every image repository accepts a push with the credentials the run has', () => {
+  let basic: TestRegistry;
+  let token: TestRegistry;
+  beforeAll(async () => {
+    [basic, token] = await Promise.all([
+      startRegistry({ auth: 'htpasswd', users: { ci: 'registry-pass-5521' } }),
+      startRegistry({ auth: 'token', users: { ci: 'registry-pass-5521' }, anonymousPull: true }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([basic?.stop(), token?.stop()]);
+  });
+
+  const image = (host: string, login = '') => `images:
+  - id: hello
+    ids: [hello]
+    repository: ${host}/acme/hello
+    tags: ["{{ .Version }}"]
+    platforms: [linux/amd64]
+${login ? `registries:\n  - host: ${host}\n    username: ci\n    password: "{{ .Env.REGISTRY_PASSWORD }}"\n` : ''}`;
+
+  async function preflight(extra: string, env: Record<string, string | undefined> = {}, args: string[] = []) {
+    const r = await project({ extra });
+    // No Docker config of the machine's: only what the config gives.
+    const res = await runCli(['check', '--preflight', ...args], { cwd: r.dir, env: { ...(await goodEnv()), DOCKER_CONFIG: r.dir, ...env } });
+    await nothingBuilt(r);
+    return res;
+  }
+
+  it('the right password passes (Basic and Bearer token registries); the probe leaves no blob and no tag', async () => {
+    for (const reg of [basic, token]) {
+      const res = await preflight(image(reg.host, 'login'), { REGISTRY_PASSWORD: 'registry-pass-5521' });
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stderr).not.toContain('registry-pass-5521');
+    }
+    const tags = await fetch(`${basic.url}/v2/acme/hello/tags/list`, { headers: { authorization: `Basic ${Buffer.from('ci:registry-pass-5521').toString('base64')}` } });
+    expect(tags.status).toBe(404); // the repository was never created
+  }, 60_000);
+
+  it('a wrong password, no credentials at all, and a token service that grants only pull each fail in preflight, naming the image', async () => {
+    const wrong = await preflight(image(basic.host, 'login'), { REGISTRY_PASSWORD: 'not-it-0000' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(new RegExp(`relsign: preflight: images\\[0\\]: registry ${basic.host}: authentication failed \\(401\\) for user ci`));
+    expect(wrong.stderr).not.toContain('not-it-0000');
+    const none = await preflight(image(basic.host));
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/preflight: images\[0\]: registry 127\.0\.0\.1:\d+: authentication failed \(401\) for anonymous \(no credentials found\)/);
+    const pullOnly = await preflight(image(token.host));
+    expect(pullOnly.code).toBe(1);
+    expect(pullOnly.stderr).toMatch(/preflight: images\[0\]: registry 127\.0\.0\.1:\d+: authentication failed \(401\) for anonymous/);
+    for (const r of [wrong, none, pullOnly]) expect(hasStackTrace(r.stderr)).toBe(false);
+  }, 60_000);
+
+  it('a registry that is down is a problem reported with the others; --skip docker does not ask', async () => {
+    const down = '127.0.0.1:9';
+    const res = await preflight(image(down), { GITHUB_TOKEN: undefined });
+    expect(res.code).toBe(1);
+    const errors = res.stderr.split('\n').filter((l) => l.startsWith('relsign: '));
+    expect(errors.join('\n')).toMatch(/images\[0\]: .*127\.0\.0\.1:9.*(cannot connect|ECONNREFUSED)/);
+    expect(errors.join('\n')).toMatch(/GITHUB_TOKEN is not set/);
+    expect((await preflight(image(down), {}, ['--skip', 'docker'])).code).toBe(0);
   }, 60_000);
 });
