@@ -5,6 +5,7 @@ import type { RepoRef } from '../oci/client.js';
 import type { Context } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import { cosignArgsProblem, isCosignCommand } from '../sigstore/cosign-args.js';
+import { render } from '../pipeline/template-data.js';
 import { splitArgs } from '../util/argv.js';
 import { describeError, RelsignError } from '../util/errors.js';
 import { BuiltinSigners } from './sign/builtin.js';
@@ -201,6 +202,58 @@ async function registryProblems(ctx: Context): Promise<string[]> {
   return [...problems, ...found.filter((p): p is string => p !== undefined)];
 }
 
+/**
+ * A published immutable release for the tag takes no new asset (GitHub refuses
+ * it), so a re-run that would add one can only fail at the end. The names a run
+ * will certainly upload are known before building: the checksums file and the
+ * release manifest. Contents are compared at publish, once they exist; a
+ * release that is published but not immutable gets missing assets added in place.
+ */
+async function publishedReleaseProblems(
+  ctx: Context,
+  client: import('../github/client.js').GitHubClient,
+  owner: string,
+  repo: string,
+): Promise<string[]> {
+  const tag = ctx.git.tag;
+  if (!tag) return [];
+  let release: { id: number; draft?: boolean; immutable?: boolean; tag_name: string };
+  try {
+    release = (await client.rest.repos.getReleaseByTag({ owner, repo, tag })).data as typeof release;
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) return [];
+    throw err;
+  }
+  if (release.draft || !release.immutable) return [];
+  const expected: string[] = [];
+  const cs = ctx.config.checksum;
+  if (!cs.disable && !cs.split) {
+    try {
+      expected.push(render(ctx, cs.name_template, 'checksum.name_template', { extra: { Algorithm: cs.algorithm } }));
+    } catch {
+      // the checksum stage reports a bad template itself
+    }
+  }
+  const { manifestName, manifestStage } = await import('./manifest.js');
+  try {
+    if (!manifestStage.skip(ctx)) expected.push(manifestName(ctx));
+  } catch {
+    // the manifest stage reports a bad template itself
+  }
+  if (expected.length === 0) return [];
+  const have = new Set<string>();
+  const pages = client.paginate.iterator(client.rest.repos.listReleaseAssets, { owner, repo, release_id: release.id, per_page: 100 });
+  for await (const page of pages) {
+    for (const a of page.data) have.add(a.name);
+    if (have.size >= 1000) break; // GitHub's limit per release
+  }
+  const missing = expected.filter((n) => !have.has(n));
+  if (missing.length === 0) return [];
+  return [
+    `release ${release.tag_name} on ${owner}/${repo} is published and immutable; it has no ${missing.join(', ')}, which this run would add (GitHub refuses new assets there): publish a new tag`,
+  ];
+}
+
 /** The token is set and can write releases on the repository: one API call. */
 async function githubProblems(ctx: Context): Promise<string[]> {
   const token = ctx.env.GITHUB_TOKEN ?? '';
@@ -224,7 +277,7 @@ async function githubProblems(ctx: Context): Promise<string[]> {
     const res = await client.rest.repos.get({ owner, repo: name });
     const perms = (res.data as { permissions?: { push?: boolean; admin?: boolean } }).permissions;
     if (perms && !perms.push && !perms.admin) return [`GitHub repository ${owner}/${name}: the token cannot write to it (no push permission); releases need contents: write`];
-    return [];
+    return await publishedReleaseProblems(ctx, client, owner, name);
   } catch (err) {
     const status = (err as { status?: number }).status;
     if (status === 404) return [`GitHub repository ${owner}/${name}: repository not found or token lacks access`];

@@ -261,3 +261,32 @@ ${login ? `registries:\n  - host: ${host}\n    username: ci\n    password: "{{ .
     expect((await preflight(image(down), {}, ['--skip', 'docker'])).code).toBe(0);
   }, 60_000);
 });
+
+describe('preflight: a published immutable release for the tag', () => {
+  it('that lacks an asset this run would add (the release manifest) stops the run before building; one with it passes', async () => {
+    const own = await new FakeGitHub({ owner: 'acme', repo: 'hello' }).start();
+    try {
+      // Published by an earlier run that wrote no release manifest.
+      const first = await project({ apiUrl: own.apiUrl, extra: 'release:\n  manifest: { disable: true }\n' });
+      const published = await runCli(['release'], { cwd: first.dir, env: { ...(await goodEnv()), GITHUB_TOKEN: own.token } });
+      expect(published.code, published.stderr).toBe(0);
+      expect(own.releases[0]).toMatchObject({ tag_name: 'v1.0.0', draft: false, immutable: true });
+
+      const again = await project({ apiUrl: own.apiUrl });
+      const res = await runCli(['release'], { cwd: again.dir, env: { ...(await goodEnv()), GITHUB_TOKEN: own.token } });
+      expect(res.code).toBe(1);
+      const errors = res.stderr.split('\n').filter((l) => l.startsWith('relsign: '));
+      expect(errors).toEqual([
+        'relsign: preflight: release v1.0.0 on acme/hello is published and immutable; it has no hello_1.0.0_manifest.json, which this run would add (GitHub refuses new assets there): publish a new tag',
+      ]);
+      await nothingBuilt(again);
+
+      // The same config as the published run: every name it will upload is there.
+      const same = await project({ apiUrl: own.apiUrl, extra: 'release:\n  manifest: { disable: true }\n' });
+      const ok = await runCli(['check', '--preflight'], { cwd: same.dir, env: { ...(await goodEnv()), GITHUB_TOKEN: own.token } });
+      expect(ok.code, ok.stderr).toBe(0);
+    } finally {
+      await own.close();
+    }
+  }, 60_000);
+});
