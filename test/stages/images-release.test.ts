@@ -108,12 +108,12 @@ describe('images: the example project pushed to a real registry', () => {
     }
   });
 
-  it('an unreachable registry fails in one line naming the image', async () => {
+  it('an unreachable registry fails in one line naming the image, in the preflight (before building)', async () => {
     const port = await freePort(); // nothing listens there
     const r = await runCli(ARGS, { cwd: repo.dir, env: { RELSIGN_IMAGE_REPO: `127.0.0.1:${port}/hello` } });
     expect(r.code).toBe(1);
     const last = r.stderr.trim().split('\n').pop()!;
-    expect(last).toBe(`relsign: images[0]: cannot push 127.0.0.1:${port}/hello:1.2.3: registry 127.0.0.1:${port}: cannot connect (ECONNREFUSED)`);
+    expect(last).toBe(`relsign: preflight: images[0]: registry 127.0.0.1:${port}: cannot connect (ECONNREFUSED)`);
     expect(hasStackTrace(r.stderr)).toBe(false);
   });
 
