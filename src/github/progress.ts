@@ -1,4 +1,7 @@
+import { ByteProgress, DEFAULT_PACE, formatBytes } from '../pipeline/progress.js';
 import type { AssetStatus, LocalAsset, ProgressSink } from './releases.js';
+
+export { formatBytes };
 
 /** Where progress goes: a TTY gets a live status line, anything else one line per asset. */
 export interface ProgressOptions {
@@ -15,21 +18,12 @@ export interface SummaryRow {
   status: AssetStatus;
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
-
 /**
- * Per-asset progress. On a TTY it redraws one status line (the assets in
- * flight with their percentage) at most every 100 ms, and prints a line as
- * each finishes; in CI logs it prints only the finished-asset lines.
+ * Per-asset upload progress over the shared byte progress (src/pipeline/progress.ts).
+ * On a TTY it redraws one status line — assets done, bytes, rate and ETA, and
+ * the assets in flight with their percentage — at most every 100 ms, and
+ * prints a line as each asset finishes. In CI logs it prints the finished-asset
+ * lines, and for uploads that run long a bytes/rate/ETA line at most every 10 s.
  */
 export class UploadProgress implements ProgressSink {
   private readonly inflight = new Map<string, { size: number; sent: number; attempt: number }>();
@@ -39,17 +33,30 @@ export class UploadProgress implements ProgressSink {
   private drawn = false;
   private readonly tty: boolean;
   private readonly now: () => number;
+  private bytesProgress: ByteProgress;
 
   constructor(private readonly options: ProgressOptions) {
     this.tty = Boolean(options.stream?.isTTY);
     this.now = options.now ?? Date.now;
+    this.bytesProgress = this.newBytes(0);
   }
 
-  setTotal(n: number): void {
+  /** How many assets, and how many bytes, this run uploads. */
+  setTotal(n: number, bytes = 0): void {
     this.total = n;
+    this.bytesProgress = this.newBytes(bytes);
+  }
+
+  private newBytes(total: number): ByteProgress {
+    // On a TTY the live line below shows the bytes; the byte progress only counts.
+    const pace = this.tty ? { ...DEFAULT_PACE, quietForMs: Infinity } : DEFAULT_PACE;
+    return new ByteProgress('uploading', total, { info: (l) => this.line(l), now: this.now }, pace);
   }
 
   start(asset: LocalAsset, attempt: number): void {
+    const before = this.inflight.get(asset.name);
+    // A retry sends the whole file again.
+    if (before) this.bytesProgress.grow(asset.size);
     this.inflight.set(asset.name, { size: asset.size, sent: 0, attempt });
     if (attempt > 1) this.line(`retrying ${asset.name} (try ${attempt})`);
     this.draw(true);
@@ -57,7 +64,10 @@ export class UploadProgress implements ProgressSink {
 
   bytes(asset: LocalAsset, sent: number): void {
     const s = this.inflight.get(asset.name);
-    if (s) s.sent = sent;
+    if (s) {
+      if (sent > s.sent) this.bytesProgress.add(sent - s.sent);
+      s.sent = sent;
+    }
     this.draw(false);
   }
 
@@ -72,6 +82,7 @@ export class UploadProgress implements ProgressSink {
   /** Clears the live line (before a final summary or an error). */
   stop(): void {
     this.clear();
+    this.bytesProgress.end();
   }
 
   private line(text: string): void {
@@ -93,7 +104,7 @@ export class UploadProgress implements ProgressSink {
     this.lastDraw = now;
     const parts = [...this.inflight].map(([name, s]) => `${name} ${Math.floor((100 * s.sent) / Math.max(1, s.size))}%`);
     const width = Math.max(20, (this.options.stream!.columns ?? 100) - 1);
-    let text = `uploading ${this.done}/${this.total}: ${parts.join(', ')}`;
+    let text = `uploading ${this.done}/${this.total} (${this.bytesProgress.status(now)}): ${parts.join(', ')}`;
     if (text.length > width) text = text.slice(0, width - 1) + '…';
     this.options.stream!.write(`\r\x1b[2K${text}`);
     this.drawn = true;

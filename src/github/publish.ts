@@ -249,7 +249,7 @@ export async function publishRelease(options: PublishReleaseOptions): Promise<Pu
   const statuses = new Map<string, { status: AssetStatus; remote?: GhAsset }>();
   for (const k of plan.kept) statuses.set(k.local.name, { status: 'kept', remote: k.remote });
   const progress = new UploadProgress({ info: (l) => log.info(l), stream: options.progressStream, now: clock.now });
-  progress.setTotal(plan.toUpload.length);
+  progress.setTotal(plan.toUpload.length, plan.toUpload.reduce((n, a) => n + a.size, 0));
   try {
     for (const leftover of plan.toDelete) {
       // Replacements were announced with the plan.

@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { UPLOADABLE_TYPES, type Artifact } from '../pipeline/artifacts.js';
 import { checkArtifactName } from '../pipeline/artifact-name.js';
 import type { Context } from '../pipeline/context.js';
+import { ByteProgress, progressOutput } from '../pipeline/progress.js';
 import type { Stage } from '../pipeline/stage.js';
 import { render } from '../pipeline/template-data.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -51,14 +52,22 @@ export const checksumStage: Stage = {
       if (names.has(a.name)) throw new RelsignError(`checksum: two artifacts are named ${a.name}; asset names must be unique`);
       names.add(a.name);
     }
-    const sums = await mapLimit(all, ctx.options.parallelism, async (a) => {
-      const abs = resolve(ctx.cwd, a.path);
-      try {
-        return await hashFile(abs, algo);
-      } catch (err) {
-        throw new RelsignError(`checksum: cannot read ${a.path} (${a.name}): ${describeFsError(err)}`, { cause: err });
-      }
-    });
+    // Sizes for the progress total only: a file that cannot be read fails in hashFile, with its name.
+    const sizes = await Promise.all(all.map((a) => stat(resolve(ctx.cwd, a.path)).then((st) => st.size, () => 0)));
+    const progress = new ByteProgress('hashing', sizes.reduce((n, x) => n + x, 0), progressOutput(ctx.log));
+    let sums: string[];
+    try {
+      sums = await mapLimit(all, ctx.options.parallelism, async (a) => {
+        const abs = resolve(ctx.cwd, a.path);
+        try {
+          return await hashFile(abs, algo, (n) => progress.add(n));
+        } catch (err) {
+          throw new RelsignError(`checksum: cannot read ${a.path} (${a.name}): ${describeFsError(err)}`, { cause: err });
+        }
+      });
+    } finally {
+      progress.end();
+    }
     all.forEach((a, i) => {
       a.extra.checksum = `${algo}:${sums[i]}`;
     });

@@ -65,10 +65,13 @@ export function describeFsError(err: unknown): string {
 }
 
 /** Streams a file through a hash; never holds the file in memory. */
-export async function hashFile(path: string, algorithm = 'sha256'): Promise<string> {
+export async function hashFile(path: string, algorithm = 'sha256', onBytes?: (bytes: number) => void): Promise<string> {
   const hash = createHash(algorithm);
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  for await (const chunk of stream) hash.update(chunk as Buffer);
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    onBytes?.((chunk as Buffer).length);
+  }
   return hash.digest('hex');
 }
 

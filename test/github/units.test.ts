@@ -100,7 +100,7 @@ describe('progress', () => {
     expect(writes).toEqual([]);
   });
 
-  it('TTY: redraws a status line with percentages and clears it before log lines', () => {
+  it('TTY: redraws a status line with bytes, rate, ETA and percentages, and clears it before log lines', () => {
     const lines: string[] = [];
     const writes: string[] = [];
     let t = 0;
@@ -109,11 +109,11 @@ describe('progress', () => {
       stream: { isTTY: true, columns: 80, write: (s: string) => (writes.push(s), true) } as never,
       now: () => (t += 200),
     });
-    p.setTotal(1);
+    p.setTotal(1, 1000);
     const a = asset('a.tar.gz', 1000);
     p.start(a, 1);
     p.bytes(a, 500);
-    expect(writes.at(-1)).toBe('\r\x1b[2Kuploading 0/1: a.tar.gz 50%');
+    expect(writes.at(-1)).toMatch(/^\r\x1b\[2Kuploading 0\/1 \(500 B \/ 1000 B \(50%\), \d+ B\/s, ETA \d+s\): a\.tar\.gz 50%$/);
     p.finish(a, 'uploaded');
     expect(writes.at(-1)).toBe('\r\x1b[2K');
     expect(lines).toEqual(['[1/1] uploaded a.tar.gz (1000 B)']);

@@ -5,6 +5,7 @@ import type { Artifact } from '../../pipeline/artifacts.js';
 import { UPLOADABLE_TYPES } from '../../pipeline/artifacts.js';
 import { isSkipped, type Context } from '../../pipeline/context.js';
 import type { Stage } from '../../pipeline/stage.js';
+import { ByteProgress, progressOutput } from '../../pipeline/progress.js';
 import { checkArtifactName } from '../../pipeline/artifact-name.js';
 import { render } from '../../pipeline/template-data.js';
 import { mapLimit } from '../../util/concurrency.js';
@@ -150,15 +151,22 @@ export const archiveStage: Stage = {
       }
     }
 
-    await mapLimit(jobs, ctx.options.parallelism, async (job) => {
-      if (ctx.signal.aborted) throw new RelsignError(`archives: cancelled before ${job.name}`);
-      ctx.log.info(`  archiving ${job.name}`);
-      try {
-        await writeArchive(job.format, job.path, job.entries, ctx.signal);
-      } catch (err) {
-        throw new RelsignError(`${job.where}: creating ${job.name} failed: ${describeFsError(err)}`, { cause: err });
-      }
-    });
+    const total = jobs.reduce((sum, job) => sum + job.entries.reduce((n, e) => n + e.stats.size, 0), 0);
+    const progress = new ByteProgress('archiving', total, progressOutput(ctx.log));
+    try {
+      await mapLimit(jobs, ctx.options.parallelism, async (job) => {
+        if (ctx.signal.aborted) throw new RelsignError(`archives: cancelled before ${job.name}`);
+        progress.clear();
+        ctx.log.info(`  archiving ${job.name}`);
+        try {
+          await writeArchive(job.format, job.path, job.entries, ctx.signal, (n) => progress.add(n));
+        } catch (err) {
+          throw new RelsignError(`${job.where}: creating ${job.name} failed: ${describeFsError(err)}`, { cause: err });
+        }
+      });
+    } finally {
+      progress.end();
+    }
     for (const u of uploadables) ctx.artifacts.add(u);
     for (const job of jobs) {
       const f = job.group.fields;

@@ -49,12 +49,13 @@ export async function writeArchive(
   target: string,
   entries: readonly ArchiveEntry[],
   signal?: AbortSignal,
+  onBytes?: (bytes: number) => void,
 ): Promise<void> {
   const tmp = tempPathFor(target);
   try {
-    if (format === 'gz') await writeGzip(tmp, entries, signal);
-    else if (format === 'zip') await writeZip(tmp, entries, COMPRESSION_LEVEL, signal);
-    else await writeTar(format, tmp, entries, signal);
+    if (format === 'gz') await writeGzip(tmp, entries, signal, onBytes);
+    else if (format === 'zip') await writeZip(tmp, entries, COMPRESSION_LEVEL, signal, onBytes);
+    else await writeTar(format, tmp, entries, signal, onBytes);
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined);
@@ -69,7 +70,7 @@ export async function writeArchive(
  * shrinks meanwhile is an error, found after at most one extra byte: reading
  * is bounded by the listed size whatever the file does.
  */
-export async function* readExactly(entry: ArchiveEntry, signal?: AbortSignal): AsyncGenerator<Buffer> {
+export async function* readExactly(entry: ArchiveEntry, signal?: AbortSignal, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
   const size = entry.stats.size;
   // Non-blocking, then checked: a pipe or device swapped in since listing must not block or never end.
   const fh = await open(entry.src, fsc.O_RDONLY | fsc.O_NONBLOCK);
@@ -82,6 +83,7 @@ export async function* readExactly(entry: ArchiveEntry, signal?: AbortSignal): A
       const { bytesRead } = await fh.read(buf, 0, buf.length, null);
       if (bytesRead === 0) throw changedSize(entry, size - left);
       left -= bytesRead;
+      onBytes?.(bytesRead);
       yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
     }
     const { bytesRead } = await fh.read(Buffer.alloc(1), 0, 1, null);
@@ -96,11 +98,11 @@ function changedSize(entry: ArchiveEntry, now: number): RelsignError {
   return new RelsignError(`${entry.src} changed size while being archived (it ${how}); archive only files nothing writes to`);
 }
 
-async function writeGzip(tmp: string, entries: readonly ArchiveEntry[], signal?: AbortSignal): Promise<void> {
+async function writeGzip(tmp: string, entries: readonly ArchiveEntry[], signal?: AbortSignal, onBytes?: (bytes: number) => void): Promise<void> {
   if (entries.length !== 1) throw new Error(`gz holds exactly one file, got ${entries.length}`);
   const entry = entries[0]!;
   await pipeline(
-    Readable.from(readExactly(entry, signal), { objectMode: false }),
+    Readable.from(readExactly(entry, signal, onBytes), { objectMode: false }),
     ...portableGzip(entry.dst.split('/').pop()),
     await openOutput(tmp),
   );
@@ -123,7 +125,13 @@ export async function openOutput(tmp: string): Promise<WriteStream> {
  * is recorded while the entry is completed with zeros. archiver then ends
  * normally, and the recorded failure rejects (the caller deletes the file).
  */
-async function writeTar(format: 'tar' | 'tar.gz' | 'tgz', tmp: string, entries: readonly ArchiveEntry[], signal?: AbortSignal): Promise<void> {
+async function writeTar(
+  format: 'tar' | 'tar.gz' | 'tgz',
+  tmp: string,
+  entries: readonly ArchiveEntry[],
+  signal?: AbortSignal,
+  onBytes?: (bytes: number) => void,
+): Promise<void> {
   const archive = archiver('tar', { gzip: false });
   let failure: unknown;
   const fail = (err: unknown) => {
@@ -140,7 +148,7 @@ async function writeTar(format: 'tar' | 'tar.gz' | 'tgz', tmp: string, entries: 
     if (failure !== undefined) break;
     const added = once(archive, 'entry');
     added.catch(fail);
-    archive.append(Readable.from(completed(e, signal, fail), { objectMode: false }), {
+    archive.append(Readable.from(completed(e, signal, fail, onBytes), { objectMode: false }), {
       name: e.dst,
       mode: e.mode,
       date: e.mtime,
@@ -163,10 +171,10 @@ async function writeTar(format: 'tar' | 'tar.gz' | 'tgz', tmp: string, entries: 
 }
 
 /** readExactly, except that a failure is handed to `fail` and the rest of the entry is zeros. */
-async function* completed(entry: ArchiveEntry, signal: AbortSignal | undefined, fail: (err: unknown) => void): AsyncGenerator<Buffer> {
+async function* completed(entry: ArchiveEntry, signal: AbortSignal | undefined, fail: (err: unknown) => void, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
   let sent = 0;
   try {
-    for await (const chunk of readExactly(entry, signal)) {
+    for await (const chunk of readExactly(entry, signal, onBytes)) {
       sent += chunk.length;
       yield chunk;
     }

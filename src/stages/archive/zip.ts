@@ -45,7 +45,13 @@ interface Written {
   zip64: boolean;
 }
 
-export async function writeZip(target: string, entries: readonly ArchiveEntry[], level: number, signal?: AbortSignal): Promise<void> {
+export async function writeZip(
+  target: string,
+  entries: readonly ArchiveEntry[],
+  level: number,
+  signal?: AbortSignal,
+  onBytes?: (bytes: number) => void,
+): Promise<void> {
   const out = await openOutput(target);
   // Every wait on `out` also ends when it fails (a full disk): nothing waits for a 'drain' that never comes.
   let outError: Error | undefined;
@@ -112,7 +118,7 @@ export async function writeZip(target: string, entries: readonly ArchiveEntry[],
         },
       });
       // Exactly the size on disk when listed: a file that grows or shrinks meanwhile fails here.
-      const source = Readable.from(readExactly(e, signal), { objectMode: false });
+      const source = Readable.from(readExactly(e, signal, onBytes), { objectMode: false });
       if (method === 8) await pipeline(source, measure, createDeflateRaw({ level, chunkSize: DEFLATE_CHUNK }), sink);
       else await pipeline(source, measure, sink);
 
