@@ -46,7 +46,7 @@ describe('release --split flags', () => {
   });
 
   it('continue --merge with no parts says what to do', async () => {
-    const r = await runCli(['continue', '--merge', '--config', CONFIG], { cwd: repo.dir, env: { GITHUB_TOKEN: undefined } });
+    const r = await runCli(['continue', '--merge', '--snapshot', '--config', CONFIG], { cwd: repo.dir, env: { GITHUB_TOKEN: undefined } });
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n').pop()).toMatch(/^relsign: continue --merge: (dist\/ does not exist|no split parts)/);
   });

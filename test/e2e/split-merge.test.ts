@@ -294,7 +294,8 @@ describe('release --split on three runners, then continue --merge', () => {
       // The arm64 runner skipped its images.
       await splitInto(merger, fake, [SHARES[0]!], { args: [], env: repoEnv('hello-missing'), extraConfig: SIGN_IMAGES });
       await splitInto(merger, fake, [SHARES[1]!], { extraConfig: SIGN_IMAGES });
-      const merge = () => runCli(['continue', '--merge', '--config', CONFIG], { cwd: merger, env: repoEnv('hello-missing') });
+      const env = await mergeEnv(fake, 'hello-missing');
+      const merge = () => runCli(['continue', '--merge', '--config', CONFIG], { cwd: merger, env });
       const r = await merge();
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr.trim().split('\n').pop()).toBe('relsign: continue --merge: images[0] (hello): no part built platform linux/arm64; refusing to merge');
