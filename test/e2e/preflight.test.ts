@@ -237,7 +237,7 @@ ${login ? `registries:\n  - host: ${host}\n    username: ci\n    password: "{{ .
     expect(tags.status).toBe(404); // the repository was never created
   }, 60_000);
 
-  it('a wrong password, no credentials at all, and a token service that grants only pull each fail in preflight, naming the image', async () => {
+  it('a wrong password, no credentials at all, and a token service that grants anonymous users only pull each fail in preflight, naming the image', async () => {
     const wrong = await preflight(image(basic.host, 'login'), { REGISTRY_PASSWORD: 'not-it-0000' });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(new RegExp(`relsign: preflight: images\\[0\\]: registry ${basic.host}: authentication failed \\(401\\) for user ci`));
@@ -251,7 +251,7 @@ ${login ? `registries:\n  - host: ${host}\n    username: ci\n    password: "{{ .
     for (const r of [wrong, none, pullOnly]) expect(hasStackTrace(r.stderr)).toBe(false);
   }, 60_000);
 
-  it('a registry that is down is a problem reported with the others; --skip docker does not ask', async () => {
+  it('a registry that is down is a problem reported with the others; --skip docker, --snapshot and push: false do not ask', async () => {
     const down = '127.0.0.1:9';
     const res = await preflight(image(down), { GITHUB_TOKEN: undefined });
     expect(res.code).toBe(1);
@@ -259,6 +259,9 @@ ${login ? `registries:\n  - host: ${host}\n    username: ci\n    password: "{{ .
     expect(errors.join('\n')).toMatch(/images\[0\]: .*127\.0\.0\.1:9.*(cannot connect|ECONNREFUSED)/);
     expect(errors.join('\n')).toMatch(/GITHUB_TOKEN is not set/);
     expect((await preflight(image(down), {}, ['--skip', 'docker'])).code).toBe(0);
+    // A snapshot pushes nothing, and neither does an image with push: false: no registry is asked.
+    expect((await preflight(image(down), { GITHUB_TOKEN: undefined }, ['--snapshot'])).code).toBe(0);
+    expect((await preflight(`${image(down).replace('    platforms:', '    push: false\n    platforms:')}`)).code).toBe(0);
   }, 60_000);
 });
 
