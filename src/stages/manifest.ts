@@ -26,6 +26,17 @@ import type { CertifiedKey, SigstoreClient } from '../sigstore/services.js';
 import { mapLimit } from '../util/concurrency.js';
 import { RelsignError } from '../util/errors.js';
 import { hashFile } from '../util/fs.js';
+import {
+  MANIFEST_PREDICATE_TYPE,
+  MAX_MANIFEST_BYTES,
+  MAX_SUBJECTS,
+  STATEMENT_TYPE,
+  manifestBundleName,
+  type ManifestAsset,
+  type ManifestImage,
+  type ManifestSigner,
+  type ReleaseManifest,
+} from '../verify-release/manifest.js';
 import { releaseArtifacts, resolveRepository } from './release.js';
 import { BuiltinSigners } from './sign/builtin.js';
 import { recordSignatureCheck, type SignatureVerifier } from './sign/checks.js';
@@ -33,62 +44,21 @@ import { signWithCommand } from './sign/cmd.js';
 import { cosignEntrySigner, cosignInProcess } from './sign/cosign.js';
 import { SignResolver } from './sign/resolve.js';
 
-export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
-export const MANIFEST_PREDICATE_TYPE = 'https://relsign.dev/release-manifest/v1';
-/** At most this many subjects (GitHub allows 1000 assets per release). */
-export const MAX_MANIFEST_SUBJECTS = 10_000;
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-export const MANIFEST_BUNDLE_SUFFIX = '.sigstore.json';
-
-export interface ManifestAsset {
-  name: string;
-  size: number;
-  sha256: string;
-  type: string;
-  signatures: string[];
-}
-
-export interface ManifestImage {
-  repository: string;
-  digest: string;
-  tags: string[];
-  platforms: string[];
-}
-
-export type ManifestSigner = { kind: 'key'; publicKeySha256: string } | { kind: 'keyless'; identity: string; issuer: string };
-
-export interface ReleaseManifest {
+/** The statement a manifest file holds: subjects for in-toto tools, the rest in the predicate. */
+export interface ManifestStatement {
   _type: typeof STATEMENT_TYPE;
   subject: Array<{ name: string; digest: { sha256: string } }>;
   predicateType: typeof MANIFEST_PREDICATE_TYPE;
-  predicate: {
-    project: string;
-    repository: string;
-    tag: string;
-    version: string;
-    commit: string;
-    assets: ManifestAsset[];
-    images: ManifestImage[];
-    signer?: ManifestSigner;
-  };
+  predicate: ReleaseManifest;
 }
 
 /** The manifest's bytes: 2-space indented JSON with a trailing newline, keys in the order built. */
-export function manifestBytes(m: ReleaseManifest): Buffer {
+export function manifestBytes(m: ManifestStatement): Buffer {
   return Buffer.from(`${JSON.stringify(m, null, 2)}\n`, 'utf8');
 }
 
 /** Builds the statement from assets already measured; subjects and assets sorted by name (JS string order). */
-export function buildManifest(input: {
-  project: string;
-  repository: string;
-  tag: string;
-  version: string;
-  commit: string;
-  assets: ManifestAsset[];
-  images: ManifestImage[];
-  signer?: ManifestSigner;
-}): ReleaseManifest {
+export function buildManifest(input: ReleaseManifest): ManifestStatement {
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const assets = [...input.assets].sort(byName).map((a) => ({ ...a, signatures: [...a.signatures].sort() }));
   return {
@@ -191,8 +161,8 @@ async function dsseBundle(id: InProcessIdentity, payload: Buffer): Promise<strin
 
 /** Measures each asset (streamed sha256) and lists the assets that sign it. */
 async function measure(ctx: Context, assets: readonly Artifact[]): Promise<ManifestAsset[]> {
-  if (assets.length > MAX_MANIFEST_SUBJECTS) {
-    throw new RelsignError(`release.manifest: ${assets.length} assets, but a manifest lists at most ${MAX_MANIFEST_SUBJECTS}`);
+  if (assets.length > MAX_SUBJECTS) {
+    throw new RelsignError(`release.manifest: ${assets.length} assets, but a manifest lists at most ${MAX_SUBJECTS}`);
   }
   const names = new Set<string>();
   for (const a of assets) {
@@ -241,7 +211,7 @@ function repositoryOf(ctx: Context): string {
  */
 export async function writeReleaseManifest(ctx: Context): Promise<void> {
   const name = manifestName(ctx);
-  const bundleName = `${name}${MANIFEST_BUNDLE_SUFFIX}`;
+  const bundleName = manifestBundleName(name);
   const assets = (await releaseArtifacts(ctx)).filter((a) => a.extra.releaseManifest !== true);
   if (assets.length === 0) {
     ctx.log.debug('release.manifest: no assets to list; no manifest written');

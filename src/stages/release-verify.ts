@@ -31,7 +31,7 @@ import { mapLimit } from '../util/concurrency.js';
 import { describeError, RelsignError } from '../util/errors.js';
 import { hashFile } from '../util/fs.js';
 import { signatureChecks, type SignatureCheck } from './sign/checks.js';
-import { MAX_MANIFEST_BYTES } from './manifest.js';
+import { MAX_MANIFEST_BYTES } from '../verify-release/manifest.js';
 
 type PublicKey = { key: KeyObject; source: string };
 

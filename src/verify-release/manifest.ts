@@ -1,8 +1,9 @@
 /**
  * The release manifest: an in-toto Statement v1 listing every asset of a
  * release (name, size, SHA-256, type, the assets that sign it), the images
- * pushed, and who signed it. This module reads one, strictly and bounded; the
- * release stage writes it (docs/verifying.md describes the format).
+ * pushed, and who signed it. This module defines the format and reads it,
+ * strictly and bounded; the release manifest stage (src/stages/manifest.ts)
+ * writes it (docs/verifying.md describes the format).
  */
 import { checkArtifactName } from '../pipeline/artifact-name.js';
 import { describeError, RelsignError } from '../util/errors.js';
